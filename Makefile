@@ -1,0 +1,60 @@
+# resettle: `make run` to try it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask
+export FLASK_APP := wsgi
+CATALOG := resettle/translations/zh_Hans_CN/LC_MESSAGES/messages
+
+# Debian packages: CJK fonts and HarfBuzz subsetting for PDFs; Chromium for the browser tests.
+RUN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
+
+.PHONY: run test bench install install-test system-run system-test translations \
+        translations-update lint serve
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-test.txt
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+system-run:
+	@scripts/system-packages.sh $(RUN_PACKAGES)
+
+system-test:
+	@scripts/system-packages.sh --required $(TEST_PACKAGES)
+
+$(CATALOG).mo: $(CATALOG).po $(VENV)/.installed
+	@$(VENV)/bin/pybabel compile -q -d resettle/translations
+
+translations: $(CATALOG).mo
+
+# After adding strings: extract them, merge into the catalog, then translate the new entries.
+translations-update: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o /tmp/resettle-messages.pot .
+	$(VENV)/bin/pybabel update -i /tmp/resettle-messages.pot -d resettle/translations --no-fuzzy-matching -w 100
+
+run: system-run install translations
+	@$(FLASK) db upgrade
+	@$(FLASK) demo seed --if-empty
+	@$(FLASK) demo accounts
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C stops it)"
+	@$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: system-test install-test translations
+	@scripts/run-tests.sh
+
+bench: install-test translations
+	@for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+lint: install-test
+	$(VENV)/bin/ruff format --check resettle tests bench config.py wsgi.py
+	$(VENV)/bin/ruff check resettle tests bench config.py wsgi.py

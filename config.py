@@ -1,0 +1,133 @@
+"""Settings for resettle, read from environment variables and an optional settings file.
+
+Every setting is documented in README.md ("Settings"). `create_app()` picks the class named by
+`RESETTLE_ENV` (development, testing, production; default development) unless given a config.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot be used; the message says what to set."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for postgresql:// URLs, the driver this project installs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class BaseConfig:
+    ENV_NAME = "base"
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Sessions: idle sessions end after 30 minutes; cookies are not readable from JavaScript.
+    PERMANENT_SESSION_LIFETIME = timedelta(
+        minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    )
+    SESSION_REFRESH_EACH_REQUEST = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the CSRF token lives as long as the session
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "resettle" / "translations")
+    LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "30"))
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+    DEBUG = False  # the debugger would show tracebacks; errors show the Chinese error page instead
+
+    def __init__(self) -> None:
+        INSTANCE_DIR.mkdir(exist_ok=True)
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'resettle.sqlite3'}")
+        )
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or _instance_secret_key()
+
+
+class TestingConfig(BaseConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-only-secret-key"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = False  # tests that check limits turn it on
+
+    def __init__(self) -> None:
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            os.environ.get("TEST_DATABASE_URL", "sqlite://")
+        )
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    def __init__(self) -> None:
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        if missing:
+            raise ConfigError(
+                "resettle refuses to start in production without "
+                + " and ".join(missing)
+                + ": set them as environment variables (see README.md, Settings)."
+            )
+        self.SECRET_KEY = os.environ["SECRET_KEY"]
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ["DATABASE_URL"])
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def _instance_secret_key() -> str:
+    """A development secret kept in instance/ so logins survive a restart of `make run`."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(name: str | None = None) -> BaseConfig:
+    """Instantiate the config class named by `name` or by RESETTLE_ENV."""
+    name = name or os.environ.get("RESETTLE_ENV", "development")
+    try:
+        cls = CONFIGS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown RESETTLE_ENV {name!r}: use one of {', '.join(sorted(CONFIGS))}"
+        ) from None
+    return cls()

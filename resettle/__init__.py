@@ -1,0 +1,201 @@
+"""resettle: case management for resettlement after house expropriation (征迁安置)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Flask, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+from config import BaseConfig, load_config
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: BaseConfig | dict[str, Any] | str | None = None) -> Flask:
+    """Build the application. No queries and no migrations run here."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    app = Flask(
+        __name__,
+        template_folder=str(root / "templates"),
+        static_folder=str(root / "static"),
+        instance_path=str(root / "instance"),
+    )
+    if isinstance(config, dict):
+        app.config.from_object(load_config("testing" if config.get("TESTING") else None))
+        app.config.update(config)
+    elif isinstance(config, str) or config is None:
+        app.config.from_object(load_config(config))
+    else:
+        app.config.from_object(config)
+    app.config.from_envvar("RESETTLE_CONFIG", silent=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    _register_error_pages(app)
+    _register_cli(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from pathlib import Path
+
+    from resettle.audit import services as _audit_services  # noqa: F401  (flush listener)
+    from resettle.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from resettle.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    from resettle.auth.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        try:
+            return db.session.get(User, int(user_id))
+        except ValueError:
+            return None
+
+    # Import every model so metadata (and Alembic) see all tables.
+    from resettle import models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from resettle.audit import bp as audit_bp
+    from resettle.auth import bp as auth_bp
+    from resettle.dashboard import bp as dashboard_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(audit_bp, url_prefix="/audit")
+
+
+def _register_hooks(app: Flask) -> None:
+    from resettle.auth.policy import enforce_access_policy
+
+    @app.before_request
+    def assign_request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = (
+            incoming if incoming.isalnum() and len(incoming) <= 32 else secrets.token_hex(8)
+        )
+
+    @app.before_request
+    def end_idle_sessions() -> Any:
+        if not current_user.is_authenticated:
+            return None
+        now = datetime.now(UTC).timestamp()
+        last_seen = session.get("last_seen")
+        idle_limit: timedelta = app.config["PERMANENT_SESSION_LIFETIME"]
+        if last_seen is not None and now - float(last_seen) > idle_limit.total_seconds():
+            logout_user()
+            session.clear()
+            flash(
+                _("Your session ended after a period of inactivity. Please log in again."), "info"
+            )
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        session["last_seen"] = now
+        return None
+
+    app.before_request(enforce_access_policy)
+
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def _register_error_pages(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    from resettle.extensions import db
+
+    def render_error(status: int, title: str, message: str) -> Any:
+        return (
+            render_template(
+                "errors/error.html",
+                status=status,
+                title=title,
+                message=message,
+                request_id=g.get("request_id", ""),
+            ),
+            status,
+        )
+
+    @app.errorhandler(400)
+    def bad_request(exc: Exception) -> Any:
+        return render_error(400, _("Bad request"), _("The request could not be understood."))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: Exception) -> Any:
+        return render_error(
+            400,
+            _("The form has expired"),
+            _(
+                "The page was open too long or the form was sent twice. Go back, reload and try again."
+            ),
+        )
+
+    @app.errorhandler(403)
+    def forbidden(exc: Exception) -> Any:
+        return render_error(403, _("Not allowed"), _("Your role may not open this page."))
+
+    @app.errorhandler(404)
+    def not_found(exc: Exception) -> Any:
+        return render_error(404, _("Page not found"), _("There is no page at this address."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(exc: Exception) -> Any:
+        return render_error(405, _("Not allowed"), _("This page cannot be used that way."))
+
+    @app.errorhandler(429)
+    def too_many(exc: Exception) -> Any:
+        return render_error(
+            429, _("Too many attempts"), _("Too many attempts. Please wait a while and try again.")
+        )
+
+    @app.errorhandler(500)
+    def server_error(exc: Exception) -> Any:
+        db.session.rollback()
+        log.error("request %s failed", g.get("request_id"), exc_info=exc)
+        return render_error(
+            500,
+            _("Something went wrong"),
+            _(
+                "The system could not complete the request. Give the request id to the administrator."
+            ),
+        )
+
+
+def _register_cli(app: Flask) -> None:
+    from resettle.auth.cli import users_cli
+    from resettle.demo.cli import demo_cli
+    from resettle.plans.cli import plan_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(plan_cli)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from resettle.i18n import register_template_helpers
+
+    register_template_helpers(app)

@@ -1,0 +1,173 @@
+"""Writes the audit trail: every insert, update and delete in the same transaction."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import enum
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import g, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session, object_mapper
+from sqlalchemy.orm.exc import UnmappedInstanceError
+
+from resettle.audit.models import AuditEvent
+from resettle.db import utcnow
+
+REDACTED = "***"
+_cli_actor: contextvars.ContextVar[tuple[int | None, str] | None] = contextvars.ContextVar(
+    "audit_actor", default=None
+)
+# Columns that change as a side effect of other audited events and would only add noise.
+_ALWAYS_SKIP = frozenset({"version_id", "updated_at"})
+
+
+@contextlib.contextmanager
+def acting_as(name: str, user_id: int | None = None) -> Iterator[None]:
+    """Attribute changes made outside a request (CLI, imports, seeds) to `name`."""
+    token = _cli_actor.set((user_id, name))
+    try:
+        yield
+    finally:
+        _cli_actor.reset(token)
+
+
+def current_actor() -> tuple[int | None, str, str | None, str | None]:
+    """Who is acting now: (user id, display name, IP, request id)."""
+    if has_request_context():
+        from flask_login import current_user
+
+        ip = request.remote_addr
+        request_id = g.get("request_id")
+        if current_user and current_user.is_authenticated:
+            return current_user.id, current_user.username, ip, request_id
+        return None, "anonymous", ip, request_id
+    actor = _cli_actor.get()
+    if actor is not None:
+        return actor[0], actor[1], None, None
+    return None, "system", None, None
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe form of a column value (Decimal and dates as strings)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def _row(action: str, obj: Any, changes: dict[str, list[Any]]) -> dict[str, Any]:
+    user_id, actor, ip, request_id = current_actor()
+    return {
+        "occurred_at": utcnow(),
+        "user_id": user_id,
+        "actor": actor,
+        "ip": ip,
+        "request_id": request_id,
+        "action": action,
+        "entity_type": type(obj).__name__,
+        "entity_id": getattr(obj, "id", None),
+        "changes": changes,
+    }
+
+
+def _changes(obj: Any, action: str) -> dict[str, list[Any]]:
+    mapper = object_mapper(obj)
+    state = sa.inspect(obj)
+    redact = getattr(obj, "__audit_redact__", frozenset())
+    skip = _ALWAYS_SKIP | getattr(obj, "__audit_skip__", frozenset())
+    out: dict[str, list[Any]] = {}
+    for attr in mapper.column_attrs:
+        key = attr.key
+        if key in skip:
+            continue
+        hist = state.attrs[key].history
+        if action == "insert":
+            old, new = None, state.attrs[key].value
+        elif action == "delete":
+            old = hist.deleted[0] if hist.deleted else state.attrs[key].value
+            new = None
+        else:
+            if not hist.has_changes():
+                continue
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            if old == new:
+                continue
+        if action == "insert" and new is None:
+            continue
+        if key in redact:
+            old, new = (REDACTED if old is not None else None), REDACTED
+        out[key] = [_plain(old), _plain(new)]
+    return out
+
+
+@event.listens_for(Session, "after_flush")
+def _audit_after_flush(session: Session, flush_context: Any) -> None:
+    rows: list[dict[str, Any]] = []
+    for action, objects in (
+        ("insert", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    ):
+        for obj in objects:
+            if isinstance(obj, AuditEvent):
+                continue
+            try:
+                object_mapper(obj)
+            except UnmappedInstanceError:
+                continue
+            if action == "update" and not session.is_modified(obj, include_collections=False):
+                continue
+            changes = _changes(obj, action)
+            if action == "update" and not changes:
+                continue
+            rows.append(_row(action, obj, changes))
+    if rows:
+        session.connection().execute(sa.insert(AuditEvent), rows)
+
+
+def record_event(
+    session: Session,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    changes: dict[str, Any] | None = None,
+    *,
+    actor: str | None = None,
+    user_id: int | None = None,
+) -> None:
+    """Record an event that is not a row change (login, failed login, lockout, logout)."""
+    cur_user_id, cur_actor, ip, request_id = current_actor()
+    session.add(
+        AuditEvent(
+            occurred_at=utcnow(),
+            user_id=user_id if user_id is not None else cur_user_id,
+            actor=actor or cur_actor,
+            ip=ip,
+            request_id=request_id,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            changes=changes or {},
+        )
+    )
+
+
+def history(session: Session, entity_type: str, entity_id: int) -> list[AuditEvent]:
+    """The audit events of one record, newest first."""
+    return list(
+        session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id)
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        )
+    )

@@ -1,0 +1,52 @@
+"""`flask users ...`: accounts from the command line."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from resettle.audit.services import acting_as
+from resettle.auth.models import Role, User
+from resettle.auth.services import create_user
+from resettle.errors import RuleViolation
+from resettle.extensions import db
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+
+
+@users_cli.command("create")
+@click.option("--username", prompt=True, help="Login name.")
+@click.option("--full-name", default="", help="The person's name as shown in the app.")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    required=True,
+    help="admin, caseworker, supervisor or leader.",
+)
+@click.option("--unit", "unit_name", default=None, help="The person's unit (责任单位).")
+@click.password_option(
+    "--password",
+    envvar="RESETTLE_NEW_PASSWORD",
+    help="Asked for when not given (or set RESETTLE_NEW_PASSWORD).",
+)
+def create(username: str, full_name: str, role: str, unit_name: str | None, password: str) -> None:
+    """Create an account (the first admin is made this way)."""
+    with acting_as("cli"):
+        try:
+            user = create_user(
+                db.session, username, full_name, Role(role), password, unit_name=unit_name
+            )
+        except RuleViolation as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+    click.echo(f"created {user.username} ({user.role.value})")
+
+
+@users_cli.command("list")
+def list_users() -> None:
+    """Print each account: username, role, active or locked."""
+    for user in db.session.scalars(sa.select(User).order_by(User.username)):
+        state = "active" if user.active else "inactive"
+        click.echo(f"{user.username}\t{user.role.value}\t{state}")

@@ -1,0 +1,93 @@
+"""Declarative base, naming convention and shared column types."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+FEN = Decimal("0.01")
+
+
+def money(value: Decimal | int | str) -> Decimal:
+    """Quantize an amount to the fen, rounding half up."""
+    return Decimal(value).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware UTC datetimes on every database (SQLite drops the zone; this puts it back)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC time is required")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Money = sa.Numeric(14, 2)
+Area = sa.Numeric(10, 2)
+
+
+def str_enum(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
+    """An enum stored as a string with a CHECK constraint, by value."""
+    return sa.Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(m.value) for m in enum_cls) + 4,
+        values_callable=lambda cls: [m.value for m in cls],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    """Foreign keys on, and let SQLAlchemy (not pysqlite) emit BEGIN so savepoints work."""
+    module = type(dbapi_connection).__module__
+    if "sqlite" not in module:
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn: sa.Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")

@@ -1,0 +1,330 @@
+"""Deterministic demo data: two projects, one estate with about 600 flats, households at every stage."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from faker import Faker
+from sqlalchemy.orm import Session
+
+from resettle.auth.models import Role, User
+from resettle.auth.services import create_user, generate_password, hash_password
+from resettle.db import money
+from resettle.errors import RuleViolation
+from resettle.households.models import (
+    STAGE_ORDER,
+    CaseStep,
+    CompensationMode,
+    Household,
+    HouseholdMember,
+    Stage,
+)
+from resettle.idnumbers import validate_id_number
+from resettle.projects.models import ExpropriationProject
+from resettle.sites.models import Building, ResettlementSite, Unit, UnitStatus
+
+# Demo dates stop here so a seed gives the same data whatever day it runs (never in the future).
+DEMO_AS_OF = date(2026, 11, 20)
+
+DEMO_ACCOUNTS = [
+    ("demo-admin", "系统管理员", Role.ADMIN, "征收办"),
+    ("demo-caseworker", "王经办", Role.CASEWORKER, "东城区房屋征收事务所"),
+    ("demo-supervisor", "李督查", Role.SUPERVISOR, "区委督查室"),
+    ("demo-leader", "赵区长", Role.LEADER, "区人民政府"),
+]
+
+PROJECTS = [
+    {
+        "code": "ZQ2025-01",
+        "name": "东城片区棚户区改造房屋征收项目",
+        "decision_number": "东政征决字〔2025〕1号",
+        "decision_date": date(2025, 3, 10),
+        "signing_start": date(2025, 3, 20),
+        "signing_end": date(2025, 6, 30),
+        "land_delivery_date": date(2025, 12, 31),
+        "transition_months": 24,
+        "streets": ["解放路", "和平巷", "建设街", "东风里", "胜利巷"],
+        "share": 0.6,
+        # weight of each stage among this project's households (money-only skip two)
+        "weights": [3, 5, 9, 10, 14, 20, 16, 13, 10],
+    },
+    {
+        "code": "ZQ2025-02",
+        "name": "滨江路拓宽工程房屋征收项目",
+        "decision_number": "东政征决字〔2025〕7号",
+        "decision_date": date(2025, 9, 15),
+        "signing_start": date(2025, 10, 8),
+        "signing_end": date(2026, 1, 31),
+        "land_delivery_date": date(2026, 9, 30),
+        "transition_months": 24,
+        "streets": ["滨江路", "沿河街", "渡口巷", "码头路"],
+        "share": 0.4,
+        "weights": [18, 20, 22, 16, 14, 10, 0, 0, 0],
+    },
+]
+
+SITE = {
+    "name": "东城臻雅苑",
+    "location": "东城区纬三路与经五路交叉口东北角",
+    "promised_handover_date": date(2027, 6, 30),
+    "buildings": 6,
+    "complete_buildings": 2,  # phase one handed over in 2026
+    "floors": 25,
+    "entrances": ("1", "2"),
+    "flats_per_floor": 2,
+    "areas": [
+        Decimal("60.12"),
+        Decimal("75.38"),
+        Decimal("89.96"),
+        Decimal("105.40"),
+        Decimal("119.85"),
+        Decimal("134.27"),
+    ],
+}
+PHASE_ONE_HANDOVER = date(2026, 8, 18)
+
+
+def database_is_empty(session: Session) -> bool:
+    """True when there are no projects and no households yet."""
+    return (
+        session.scalar(sa.select(sa.func.count()).select_from(ExpropriationProject)) == 0
+        and session.scalar(sa.select(sa.func.count()).select_from(Household)) == 0
+    )
+
+
+def _next_date(rng: random.Random, after: date, low: int, high: int, limit: date) -> date | None:
+    candidate = after + timedelta(days=rng.randint(low, high))
+    return candidate if candidate <= limit else None
+
+
+def _build_site(
+    session: Session, rng: random.Random
+) -> tuple[ResettlementSite, list[Unit], list[Unit]]:
+    site = ResettlementSite(
+        name=SITE["name"],
+        location=SITE["location"],
+        promised_handover_date=SITE["promised_handover_date"],
+    )
+    session.add(site)
+    complete_units: list[Unit] = []
+    other_units: list[Unit] = []
+    for b in range(1, SITE["buildings"] + 1):
+        building = Building(
+            site=site,
+            name=f"{b}#楼",
+            floors=SITE["floors"],
+            complete=b <= SITE["complete_buildings"],
+        )
+        session.add(building)
+        for entrance in SITE["entrances"]:
+            for floor in range(1, SITE["floors"] + 1):
+                for flat in range(1, SITE["flats_per_floor"] + 1):
+                    unit = Unit(
+                        building=building,
+                        entrance=entrance,
+                        floor=floor,
+                        number=f"{floor}{flat:02d}",
+                        area=rng.choice(SITE["areas"]),
+                        status=UnitStatus.AVAILABLE,
+                    )
+                    session.add(unit)
+                    (complete_units if building.complete else other_units).append(unit)
+    return site, complete_units, other_units
+
+
+def _valid_id(fake: Faker, min_age: int, max_age: int) -> str:
+    while True:
+        try:
+            return validate_id_number(fake.ssn(min_age=min_age, max_age=max_age))
+        except RuleViolation:
+            continue
+
+
+def _members(fake: Faker, rng: random.Random) -> list[HouseholdMember]:
+    members = []
+    if rng.random() < 0.8:
+        members.append(
+            HouseholdMember(name=fake.name(), relation="配偶", id_number=_valid_id(fake, 30, 75))
+        )
+    for _ in range(rng.choice([0, 1, 1, 2])):
+        members.append(
+            HouseholdMember(name=fake.name(), relation="子女", id_number=_valid_id(fake, 3, 30))
+        )
+    if rng.random() < 0.2:
+        members.append(
+            HouseholdMember(name=fake.name(), relation="父母", id_number=_valid_id(fake, 60, 90))
+        )
+    return members
+
+
+def seed_demo(session: Session, *, households: int = 400, seed: int = 2025) -> dict[str, int]:
+    """Create the demo projects, estate, accounts and households; the same seed gives the same data."""
+    rng = random.Random(seed)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    accounts = {}
+    for username, full_name, role, unit_name in DEMO_ACCOUNTS:
+        existing = session.scalar(sa.select(User).where(User.username == username))
+        accounts[role] = existing or create_user(
+            session,
+            username,
+            full_name,
+            role,
+            generate_password(),
+            unit_name=unit_name,
+            is_demo=True,
+        )
+    operator = accounts[Role.CASEWORKER]
+    _site, complete_units, other_units = _build_site(session, rng)
+    rng.shuffle(complete_units)
+    rng.shuffle(other_units)
+    created = 0
+    for p_index, spec in enumerate(PROJECTS):
+        project = ExpropriationProject(
+            **{
+                k: spec[k]
+                for k in (
+                    "code",
+                    "name",
+                    "decision_number",
+                    "decision_date",
+                    "signing_start",
+                    "signing_end",
+                    "land_delivery_date",
+                    "transition_months",
+                )
+            }
+        )
+        session.add(project)
+        session.flush()
+        count = (
+            households - created
+            if p_index == len(PROJECTS) - 1
+            else round(households * spec["share"])
+        )
+        selection_order = 0
+        for n in range(1, count + 1):
+            target = rng.choices(STAGE_ORDER, weights=spec["weights"])[0]
+            household = _make_household(fake, rng, project, spec, n, target)
+            session.add(household)
+            _record_steps(rng, project, household, target, operator)
+            if household.stage in (
+                Stage.SELECTED,
+                Stage.HANDED_OVER,
+                Stage.SETTLED,
+                Stage.CLOSED,
+            ) and (household.compensation_mode != CompensationMode.MONEY):
+                selection_order += 1
+                household.selection_order = selection_order
+                handed = household.stage != Stage.SELECTED
+                pool = complete_units if handed or rng.random() < 0.3 else other_units
+                if not pool:
+                    pool = complete_units or other_units
+                unit = pool.pop()
+                unit.household = household
+                unit.status = UnitStatus.HANDED_OVER if handed else UnitStatus.ALLOCATED
+        created += count
+    session.flush()
+    return {
+        "projects": len(PROJECTS),
+        "households": created,
+        "units": session.scalar(sa.select(sa.func.count()).select_from(Unit)),
+    }
+
+
+def _make_household(
+    fake: Faker,
+    rng: random.Random,
+    project: ExpropriationProject,
+    spec: dict,
+    n: int,
+    target: Stage,
+) -> Household:
+    street = rng.choice(spec["streets"])
+    legal_area = money(Decimal(rng.randint(3500, 16000)) / 100)
+    mode = rng.choices(list(CompensationMode), weights=[35, 50, 15])[0]
+    if target in (Stage.SELECTED, Stage.HANDED_OVER) and mode == CompensationMode.MONEY:
+        mode = CompensationMode.SWAP  # money-only households never select a flat
+    household = Household(
+        project=project,
+        case_number=f"{project.code}-{n:04d}",
+        head_name=fake.name(),
+        head_id_number=_valid_id(fake, 25, 85),
+        phone=fake.phone_number(),
+        house_address=f"东城区{street}{rng.randint(1, 260)}号",
+        legal_area=legal_area,
+        unregistered_area=money(Decimal(rng.choice([0, 0, 0, rng.randint(100, 2500)])) / 100),
+        house_use=rng.choices(["住宅", "商住", "非住宅"], weights=[85, 10, 5])[0],
+        stage=Stage.SURVEYED,
+        members=_members(fake, rng),
+    )
+    if STAGE_ORDER.index(target) >= STAGE_ORDER.index(Stage.APPRAISED):
+        price = money(Decimal(rng.randint(8200, 13800)))
+        household.appraisal_unit_price = price
+        household.appraisal_value = money(price * legal_area)
+    if STAGE_ORDER.index(target) >= STAGE_ORDER.index(Stage.SIGNED):
+        household.compensation_mode = mode
+        if mode != CompensationMode.MONEY:
+            household.entitled_area = legal_area
+    return household
+
+
+def _record_steps(
+    rng: random.Random,
+    project: ExpropriationProject,
+    household: Household,
+    target: Stage,
+    operator: User,
+) -> None:
+    """Actual dates in order, each after the previous one, none after DEMO_AS_OF."""
+    gaps = {
+        Stage.SURVEYED: (3, 40),
+        Stage.APPRAISED: (10, 45),
+        Stage.SIGNED: (5, 60),
+        Stage.VACATED: (7, 40),
+        Stage.DEMOLISHED: (5, 30),
+        Stage.SELECTED: (20, 120),
+        Stage.HANDED_OVER: (3, 40),
+        Stage.SETTLED: (10, 60),
+        Stage.CLOSED: (5, 30),
+    }
+    swap = household.compensation_mode in (CompensationMode.SWAP, CompensationMode.MIXED)
+    previous = project.decision_date or date(2025, 1, 1)
+    reached = Stage.SURVEYED
+    for stage in STAGE_ORDER[: STAGE_ORDER.index(target) + 1]:
+        if not swap and stage in (Stage.SELECTED, Stage.HANDED_OVER):
+            continue
+        low, high = gaps[stage]
+        if stage == Stage.HANDED_OVER:
+            previous = max(previous, PHASE_ONE_HANDOVER)
+        actual = _next_date(rng, previous, low, high, DEMO_AS_OF)
+        if actual is None:
+            break
+        household.steps.append(
+            CaseStep(stage=stage, actual_date=actual, operator_id=operator.id, note=None)
+        )
+        previous = actual
+        reached = stage
+    household.stage = reached
+    if STAGE_ORDER.index(reached) < STAGE_ORDER.index(Stage.SIGNED):
+        household.compensation_mode = None
+        household.entitled_area = None
+    if STAGE_ORDER.index(reached) < STAGE_ORDER.index(Stage.APPRAISED):
+        household.appraisal_unit_price = None
+        household.appraisal_value = None
+
+
+def reset_demo_accounts(session: Session) -> list[tuple[str, str, str]]:
+    """New random passwords for the demo accounts; returns (username, role, password)."""
+    out = []
+    for user in session.scalars(sa.select(User).where(User.is_demo.is_(True)).order_by(User.id)):
+        password = generate_password()
+        user.password_hash = hash_password(password)
+        user.failed_logins = 0
+        user.locked_until = None
+        out.append((user.username, user.role.value, password))
+    session.flush()
+    return out

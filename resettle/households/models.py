@@ -1,0 +1,139 @@
+"""Households (被征收户), their members and their case steps."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from resettle.db import Area, Money, UTCDateTime, str_enum, utcnow
+from resettle.extensions import db
+
+
+class Stage(enum.StrEnum):
+    """The case stages in order (DOMAIN.md, "Household stages")."""
+
+    SURVEYED = "surveyed"
+    APPRAISED = "appraised"
+    SIGNED = "signed"
+    VACATED = "vacated"
+    DEMOLISHED = "demolished"
+    SELECTED = "selected"
+    HANDED_OVER = "handed_over"
+    SETTLED = "settled"
+    CLOSED = "closed"
+
+
+STAGE_ORDER: tuple[Stage, ...] = tuple(Stage)
+
+
+class CompensationMode(enum.StrEnum):
+    MONEY = "money"  # 货币补偿
+    SWAP = "swap"  # 产权调换
+    MIXED = "mixed"  # 货币 + 产权调换
+
+
+class Household(db.Model):
+    __tablename__ = "households"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("expropriation_projects.id"))
+    case_number: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    head_name: Mapped[str] = mapped_column(sa.String(64))
+    head_id_number: Mapped[str] = mapped_column(sa.String(18))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    house_address: Mapped[str] = mapped_column(sa.String(300))
+    legal_area: Mapped[Decimal] = mapped_column(Area)
+    unregistered_area: Mapped[Decimal] = mapped_column(Area, default=Decimal("0.00"))
+    house_use: Mapped[str] = mapped_column(sa.String(20), default="住宅")
+    appraisal_unit_price: Mapped[Decimal | None] = mapped_column(Money)
+    appraisal_value: Mapped[Decimal | None] = mapped_column(Money)
+    compensation_mode: Mapped[CompensationMode | None] = mapped_column(
+        str_enum(CompensationMode, "compensation_mode")
+    )
+    entitled_area: Mapped[Decimal | None] = mapped_column(Area)
+    selection_order: Mapped[int | None]
+    stage: Mapped[Stage] = mapped_column(
+        str_enum(Stage, "household_stage"), default=Stage.SURVEYED, index=True
+    )
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    version_id: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    project = relationship("ExpropriationProject", back_populates="households")
+    members: Mapped[list[HouseholdMember]] = relationship(
+        back_populates="household", cascade="all, delete-orphan", order_by="HouseholdMember.id"
+    )
+    steps: Mapped[list[CaseStep]] = relationship(
+        back_populates="household", cascade="all, delete-orphan", order_by="CaseStep.id"
+    )
+    units = relationship("Unit", back_populates="household")
+
+    __mapper_args__ = {"version_id_col": version_id}
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "head_id_number", name="uq_households_project_head_id"),
+        sa.UniqueConstraint("project_id", "selection_order", name="uq_households_project_order"),
+        sa.Index("ix_households_project_stage", "project_id", "stage"),
+        sa.CheckConstraint("legal_area >= 0", name="legal_area_nonneg"),
+        sa.CheckConstraint("unregistered_area >= 0", name="unregistered_area_nonneg"),
+        sa.CheckConstraint("entitled_area IS NULL OR entitled_area >= 0", name="entitled_nonneg"),
+        sa.CheckConstraint(
+            "appraisal_unit_price IS NULL OR appraisal_unit_price >= 0", name="unit_price_nonneg"
+        ),
+        sa.CheckConstraint(
+            "appraisal_value IS NULL OR appraisal_value >= 0", name="appraisal_value_nonneg"
+        ),
+        sa.CheckConstraint(
+            "selection_order IS NULL OR selection_order > 0", name="selection_order_positive"
+        ),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Household {self.case_number}>"
+
+
+class HouseholdMember(db.Model):
+    __tablename__ = "household_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(64))
+    relation: Mapped[str] = mapped_column(sa.String(20))
+    id_number: Mapped[str | None] = mapped_column(sa.String(18))
+
+    household: Mapped[Household] = relationship(back_populates="members")
+
+
+class CaseStep(db.Model):
+    """One stage of one household: its deadline, when it actually happened and who recorded it."""
+
+    __tablename__ = "case_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id", ondelete="CASCADE"))
+    stage: Mapped[Stage] = mapped_column(str_enum(Stage, "case_step_stage"))
+    deadline: Mapped[date | None]
+    actual_date: Mapped[date | None]
+    operator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    household: Mapped[Household] = relationship(back_populates="steps")
+    operator = relationship("User")
+
+    __table_args__ = (
+        sa.UniqueConstraint("household_id", "stage", name="uq_case_steps_household_stage"),
+        # The overdue list reads open steps by deadline (PITFALLS.md: a partial index).
+        sa.Index(
+            "ix_case_steps_open_deadline",
+            "deadline",
+            sqlite_where=sa.text("actual_date IS NULL"),
+            postgresql_where=sa.text("actual_date IS NULL"),
+        ),
+    )

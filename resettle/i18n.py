@@ -1,0 +1,111 @@
+"""Locale selection and the labels and formats templates share."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask, current_app, has_request_context, session
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+
+from resettle.auth.models import Role
+from resettle.households.models import CompensationMode, Stage
+
+STAGE_LABELS = {
+    Stage.SURVEYED: _l("Surveyed"),
+    Stage.APPRAISED: _l("Appraised"),
+    Stage.SIGNED: _l("Signed"),
+    Stage.VACATED: _l("Vacated"),
+    Stage.DEMOLISHED: _l("Demolished"),
+    Stage.SELECTED: _l("Unit selected"),
+    Stage.HANDED_OVER: _l("Handed over"),
+    Stage.SETTLED: _l("Settled"),
+    Stage.CLOSED: _l("Closed"),
+}
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.CASEWORKER: _l("Caseworker"),
+    Role.SUPERVISOR: _l("Supervision office"),
+    Role.LEADER: _l("Leader"),
+}
+
+MODE_LABELS = {
+    CompensationMode.MONEY: _l("Money compensation"),
+    CompensationMode.SWAP: _l("Property swap"),
+    CompensationMode.MIXED: _l("Money and property swap"),
+}
+
+ACTION_LABELS = {
+    "insert": _l("Created"),
+    "update": _l("Changed"),
+    "delete": _l("Deleted"),
+    "login": _l("Logged in"),
+    "logout": _l("Logged out"),
+    "login_failed": _l("Failed login"),
+    "login_refused_locked": _l("Login refused: account locked"),
+    "lockout": _l("Account locked"),
+}
+
+ENTITY_LABELS = {
+    "User": _l("User"),
+    "ExpropriationProject": _l("Expropriation project"),
+    "ResettlementSite": _l("Resettlement estate"),
+    "Building": _l("Building"),
+    "Unit": _l("Flat"),
+    "Household": _l("Household"),
+    "HouseholdMember": _l("Household member"),
+    "CaseStep": _l("Case step"),
+}
+
+
+def select_locale() -> str:
+    """The language chosen in this session, else Chinese (also outside requests: CLI)."""
+    chosen = session.get("lang") if has_request_context() else None
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def format_money(value: Decimal | None) -> str:
+    """¥-less yuan with thousands separators and two decimals: 1,234,567.80."""
+    if value is None:
+        return "—"
+    return f"{value:,.2f}"
+
+
+def format_date(value: date | None) -> str:
+    if value is None:
+        return "—"
+    return value.isoformat()
+
+
+def format_local_time(value: datetime | None) -> str:
+    """A UTC time shown in Asia/Shanghai."""
+    if value is None:
+        return "—"
+    return format_datetime(value, "yyyy-MM-dd HH:mm:ss")
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["isodate"] = format_date
+    app.jinja_env.filters["localtime"] = format_local_time
+
+    @app.context_processor
+    def labels() -> dict[str, Any]:
+        return {
+            "STAGE_LABELS": STAGE_LABELS,
+            "ROLE_LABELS": ROLE_LABELS,
+            "MODE_LABELS": MODE_LABELS,
+            "ACTION_LABELS": ACTION_LABELS,
+            "ENTITY_LABELS": ENTITY_LABELS,
+            "current_locale": select_locale(),
+            "LANGUAGES": app.config["LANGUAGES"],
+        }

@@ -1,0 +1,23 @@
+"""Every model, imported in one place so the metadata (and Alembic) see all tables."""
+
+from resettle.audit.models import AuditEvent
+from resettle.auth.models import Role, User
+from resettle.households.models import CaseStep, CompensationMode, Household, HouseholdMember, Stage
+from resettle.projects.models import ExpropriationProject
+from resettle.sites.models import Building, ResettlementSite, Unit, UnitStatus
+
+__all__ = [
+    "AuditEvent",
+    "Building",
+    "CaseStep",
+    "CompensationMode",
+    "ExpropriationProject",
+    "Household",
+    "HouseholdMember",
+    "ResettlementSite",
+    "Role",
+    "Stage",
+    "Unit",
+    "UnitStatus",
+    "User",
+]

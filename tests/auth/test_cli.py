@@ -1,0 +1,36 @@
+"""`flask users create` makes accounts, checking the password policy."""
+
+import sqlalchemy as sa
+
+from resettle.auth.models import Role, User
+from resettle.extensions import db
+
+
+def test_create_admin_from_the_command_line(app):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "admin1",
+            "--role",
+            "admin",
+            "--full-name",
+            "管理员",
+        ],
+        input="Very-Strong-Pass-1\nVery-Strong-Pass-1\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "created admin1 (admin)" in result.output
+    user = db.session.scalar(sa.select(User).where(User.username == "admin1"))
+    assert user.role == Role.ADMIN
+
+
+def test_weak_password_is_refused_and_nothing_created(app):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "--username", "admin2", "--role", "admin"],
+        input="weak\nweak\n",
+    )
+    assert result.exit_code != 0
+    assert "密码至少需要 12 位" in result.output
+    assert db.session.scalar(sa.select(User).where(User.username == "admin2")) is None

@@ -1,0 +1,84 @@
+"""Every route declares who may use it, and the app enforces it (fail closed)."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from resettle.auth.models import Role
+from resettle.auth.policy import EXEMPT_ENDPOINTS
+from tests.conftest import make_test_app
+
+A, C, S, L = Role.ADMIN, Role.CASEWORKER, Role.SUPERVISOR, Role.LEADER
+ALL = {A, C, S, L}
+PUBLIC = "public"
+
+# The intended matrix, written out by hand: adding an endpoint means adding a line here.
+# endpoint -> (method, sample path, who may use it)
+EXPECTED: dict[str, tuple[str, str, object]] = {
+    "auth.login": ("GET", "/login", PUBLIC),
+    "auth.logout": ("POST", "/logout", ALL),
+    "auth.password": ("GET", "/account/password", ALL),
+    "dashboard.index": ("GET", "/", ALL),
+    "dashboard.language": ("POST", "/language", PUBLIC),
+    "audit.index": ("GET", "/audit/", {A, S}),
+    "audit.record": ("GET", "/audit/User/{user_id}", {A, S}),
+}
+
+
+def undeclared_endpoints(app: Flask) -> list[str]:
+    """Endpoints whose view declares no access policy."""
+    return sorted(
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in EXEMPT_ENDPOINTS
+        and getattr(app.view_functions[rule.endpoint], "access_policy", None) is None
+    )
+
+
+def test_every_endpoint_declares_a_policy(app):
+    assert undeclared_endpoints(app) == []
+
+
+def test_every_endpoint_is_in_the_expected_matrix(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules()} - EXEMPT_ENDPOINTS
+    assert endpoints == set(EXPECTED), "update EXPECTED in this test for new or removed routes"
+
+
+def test_a_route_without_policy_is_caught_and_refused():
+    app = make_test_app("sqlite://")
+
+    @app.route("/forgotten")
+    def forgotten():
+        return "secret"
+
+    assert undeclared_endpoints(app) == ["forgotten"]
+    response = app.test_client().get("/forgotten")
+    assert response.status_code == 403
+    assert "secret" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("endpoint", sorted(EXPECTED))
+def test_anonymous_is_sent_to_login_unless_public(client, endpoint):
+    method, path, allowed = EXPECTED[endpoint]
+    response = client.open(path.format(user_id=1), method=method)
+    if allowed == PUBLIC:
+        assert response.status_code in (200, 302)
+        if response.status_code == 302:
+            assert not response.headers["Location"].startswith("/login")
+    else:
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("endpoint", sorted(e for e, v in EXPECTED.items() if v[2] != PUBLIC))
+def test_role_matrix(client, login_as, role, endpoint):
+    method, path, allowed = EXPECTED[endpoint]
+    user = login_as(role)
+    response = client.open(path.format(user_id=user.id), method=method)
+    if role in allowed:
+        assert response.status_code == (200 if method == "GET" else 302)
+    else:
+        assert response.status_code == 403
+        assert "无权访问" in response.get_data(as_text=True)

@@ -1,0 +1,88 @@
+"""A live server on 127.0.0.1 with its own database, and Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from resettle.audit.services import acting_as
+from resettle.auth.models import Role
+from resettle.auth.services import create_user
+from resettle.demo.services import seed_demo
+from resettle.extensions import db
+from tests.conftest import make_test_app
+from tests.dbs import fresh_database
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+BROWSER_PASSWORD = "Browser-Test-Pass-9"
+DEMO_HOUSEHOLDS = 60
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = fresh_database("browser", tmp_path_factory.mktemp("browser-db"))
+    app = make_test_app(url, WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=True)
+    with app.app_context():
+        upgrade()
+        with acting_as("browser-test"):
+            seed_demo(db.session, households=DEMO_HOUSEHOLDS, seed=3)
+            create_user(db.session, "wang.jingban", "王经办", Role.CASEWORKER, BROWSER_PASSWORD)
+            db.session.commit()
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: run `make test`, which installs it with apt"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    context.close()
+
+
+def screenshot(page: object, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,196 @@
+"""Fixtures: an app migrated with Alembic, one rolled-back transaction per test, and factories."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FlaskSession
+
+from resettle import create_app
+from resettle.auth.models import Role, User
+from resettle.auth.services import hash_password
+from resettle.extensions import db
+from resettle.households.models import Household, Stage
+from resettle.projects.models import ExpropriationProject
+from tests.dbs import backend_name, fresh_database
+
+TEST_PASSWORD = "Correct-Horse-42"
+_counter = itertools.count(1)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"resettle test database: {backend_name()}"
+
+
+def make_test_app(database_url: str, **overrides: Any) -> Flask:
+    settings = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url}
+    settings.update(overrides)
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return fresh_database("suite", tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    application = make_test_app(database_url)
+    with application.app_context():
+        upgrade()
+        db.engine.dispose()
+    yield application
+
+
+class ConnectionBoundSession(FlaskSession):
+    """Flask-SQLAlchemy's session picks engines itself; in tests it must use the test connection."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):  # noqa: ANN001
+        return self.bind
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test runs inside a transaction that is rolled back afterwards."""
+    if "no_transaction" in request.keywords:
+        yield
+        return
+    application: Flask = request.getfixturevalue("app")
+    with application.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+                "class_": ConnectionBoundSession,
+            }
+        )
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            if outer.is_active:
+                outer.rollback()
+            connection.close()
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (and so its own `g` and session), as in production.
+
+    The test's own context stays pushed underneath; both sessions share the test connection.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    app.test_client_class = FreshContextClient
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user() -> Callable[..., User]:
+    def factory(role: Role | str = Role.CASEWORKER, **overrides: Any) -> User:
+        n = next(_counter)
+        values: dict[str, Any] = {
+            "username": f"user{n}-{Role(role).value}",
+            "full_name": f"测试用户{n}",
+            "role": Role(role),
+            "password_hash": hash_password(TEST_PASSWORD),
+        }
+        values.update(overrides)
+        user = User(**values)
+        db.session.add(user)
+        db.session.flush()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def login_as(client: FlaskClient, make_user: Callable[..., User]) -> Callable[..., User]:
+    def login(role: Role | str = Role.CASEWORKER, **overrides: Any) -> User:
+        user = make_user(role, **overrides)
+        response = client.post(
+            "/login", data={"username": user.username, "password": TEST_PASSWORD}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return login
+
+
+@pytest.fixture
+def make_project() -> Callable[..., ExpropriationProject]:
+    def factory(**overrides: Any) -> ExpropriationProject:
+        n = next(_counter)
+        values: dict[str, Any] = {
+            "code": f"T{n:04d}",
+            "name": f"测试征收项目{n}",
+            "decision_date": date(2025, 3, 10),
+            "signing_start": date(2025, 3, 20),
+            "signing_end": date(2025, 6, 30),
+        }
+        values.update(overrides)
+        project = ExpropriationProject(**values)
+        db.session.add(project)
+        db.session.flush()
+        return project
+
+    return factory
+
+
+# Resident ID numbers with correct check digits (python-stdnum validates them).
+VALID_IDS = [
+    "11010519491231002X",
+    "110101199003074477",
+    "44030419850612321X",
+    "110102198001011239",
+    "110108197505054324",
+    "440106199203155675",
+    "110105199508080018",
+]
+
+
+@pytest.fixture
+def make_household(make_project: Callable[..., ExpropriationProject]) -> Callable[..., Household]:
+    def factory(**overrides: Any) -> Household:
+        n = next(_counter)
+        project = overrides.pop("project", None) or make_project()
+        values: dict[str, Any] = {
+            "project": project,
+            "case_number": f"{project.code}-{n:04d}",
+            "head_name": "张三",
+            "head_id_number": VALID_IDS[n % len(VALID_IDS)],
+            "phone": "13800138000",
+            "house_address": "东城区解放路1号",
+            "legal_area": Decimal("85.32"),
+            "stage": Stage.SURVEYED,
+        }
+        values.update(overrides)
+        household = Household(**values)
+        db.session.add(household)
+        db.session.flush()
+        return household
+
+    return factory
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "no_transaction: the test manages its own database (no rollback wrapper)"
+    )

@@ -1,0 +1,50 @@
+"""Error pages are Chinese, carry a request id, and never show a traceback."""
+
+import re
+
+from flask import abort
+
+from resettle.auth.policy import public
+from tests.conftest import make_test_app
+
+
+def test_404_is_chinese_with_request_id(client):
+    response = client.get("/no-such-page")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "页面不存在" in page
+    request_id = response.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{16}", request_id) and request_id in page
+
+
+def test_500_shows_request_id_and_no_traceback(database_url):
+    app = make_test_app(database_url, PROPAGATE_EXCEPTIONS=False)
+
+    @app.route("/boom")
+    @public
+    def boom():
+        raise RuntimeError("internal detail that must not leak")
+
+    response = app.test_client().get("/boom")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "系统出错" in page and response.headers["X-Request-ID"] in page
+    assert "Traceback" not in page and "internal detail" not in page
+
+
+def test_403_page_is_chinese(database_url):
+    app = make_test_app(database_url)
+
+    @app.route("/forbidden")
+    @public
+    def forbidden():
+        abort(403)
+
+    page = app.test_client().get("/forbidden").get_data(as_text=True)
+    assert "无权访问" in page
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"

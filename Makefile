@@ -1,5 +1,8 @@
 # resettle: `make run` to try it, `make test` to check it. See README.md.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# This machine's pip configuration names local package folders that may be absent; hide that noise.
+QUIET_PIP := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 VENV ?= .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
@@ -15,12 +18,12 @@ TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip $(QUIET_PIP)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt $(QUIET_PIP)
 	@touch $@
 
 $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements-test.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-test.txt $(QUIET_PIP)
 	@touch $@
 
 install: $(VENV)/.installed
@@ -33,7 +36,7 @@ system-test:
 	@scripts/system-packages.sh --required $(TEST_PACKAGES)
 
 $(CATALOG).mo: $(CATALOG).po $(VENV)/.installed
-	@$(VENV)/bin/pybabel compile -q -d resettle/translations
+	@$(VENV)/bin/pybabel compile -d resettle/translations
 
 translations: $(CATALOG).mo
 

@@ -48,3 +48,10 @@ def test_security_headers(client):
     response = client.get("/login")
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_forms_without_csrf_token_are_refused_in_chinese(database_url):
+    app = make_test_app(database_url, WTF_CSRF_ENABLED=True)
+    response = app.test_client().post("/login", data={"username": "x", "password": "y"})
+    assert response.status_code == 400
+    assert "表单已过期" in response.get_data(as_text=True)

@@ -2,6 +2,7 @@
 
 from resettle.audit.models import AuditEvent
 from resettle.auth.models import Role, User
+from resettle.funds.models import Payment, PaymentKind
 from resettle.households.models import CaseStep, CompensationMode, Household, HouseholdMember, Stage
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import Building, ResettlementSite, Unit, UnitStatus
@@ -13,6 +14,8 @@ __all__ = [
     "CompensationMode",
     "ExpropriationProject",
     "Household",
+    "Payment",
+    "PaymentKind",
     "HouseholdMember",
     "ResettlementSite",
     "Role",

@@ -60,6 +60,7 @@ class Household(db.Model):
         str_enum(Stage, "household_stage"), default=Stage.SURVEYED, index=True
     )
     note: Mapped[str | None] = mapped_column(sa.Text)
+    caseworker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     version_id: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -71,13 +72,17 @@ class Household(db.Model):
     steps: Mapped[list[CaseStep]] = relationship(
         back_populates="household", cascade="all, delete-orphan", order_by="CaseStep.id"
     )
-    units = relationship("Unit", back_populates="household")
+    units = relationship("Unit", back_populates="household", order_by="Unit.id")
+    payments = relationship("Payment", back_populates="household", order_by="Payment.paid_on")
+    caseworker = relationship("User", foreign_keys=[caseworker_id])
 
     __mapper_args__ = {"version_id_col": version_id}
     __table_args__ = (
         sa.UniqueConstraint("project_id", "head_id_number", name="uq_households_project_head_id"),
         sa.UniqueConstraint("project_id", "selection_order", name="uq_households_project_order"),
         sa.Index("ix_households_project_stage", "project_id", "stage"),
+        sa.Index("ix_households_head_name", "head_name"),
+        sa.Index("ix_households_head_id_number", "head_id_number"),
         sa.CheckConstraint("legal_area >= 0", name="legal_area_nonneg"),
         sa.CheckConstraint("unregistered_area >= 0", name="unregistered_area_nonneg"),
         sa.CheckConstraint("entitled_area IS NULL OR entitled_area >= 0", name="entitled_nonneg"),

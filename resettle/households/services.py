@@ -1,0 +1,484 @@
+"""The household rules: registration, edits with optimistic locking, stages with their guards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from resettle import clock
+from resettle.audit.models import AuditEvent
+from resettle.audit.services import record_event
+from resettle.auth.models import User
+from resettle.db import money, utcnow
+from resettle.errors import RuleViolation
+from resettle.funds.models import Payment, PaymentKind
+from resettle.households.models import (
+    STAGE_ORDER,
+    CaseStep,
+    CompensationMode,
+    Household,
+    HouseholdMember,
+    Stage,
+)
+from resettle.i18n import STAGE_LABELS
+from resettle.idnumbers import validate_id_number
+from resettle.projects.models import ExpropriationProject
+from resettle.sites.models import UnitStatus
+
+SWAP_MODES = (CompensationMode.SWAP, CompensationMode.MIXED)
+
+
+@dataclass
+class MemberData:
+    name: str
+    relation: str
+    id_number: str | None = None
+
+
+@dataclass
+class HouseholdData:
+    """The editable fields of a household, as plain data (from a form, an import or a test)."""
+
+    head_name: str
+    head_id_number: str
+    house_address: str
+    legal_area: Decimal
+    phone: str | None = None
+    unregistered_area: Decimal = Decimal("0")
+    house_use: str = "住宅"
+    appraisal_unit_price: Decimal | None = None
+    appraisal_value: Decimal | None = None
+    compensation_mode: CompensationMode | None = None
+    entitled_area: Decimal | None = None
+    selection_order: int | None = None
+    caseworker_id: int | None = None
+    note: str | None = None
+    members: list[MemberData] = field(default_factory=list)
+
+
+class ConcurrentEditError(RuleViolation):
+    """Someone else saved the record since it was loaded; `changes` says who changed what."""
+
+    def __init__(self, message: str, changes: list[AuditEvent]) -> None:
+        super().__init__(message, None)
+        self.changes = changes
+
+
+EDITABLE_FIELDS = (
+    "head_name",
+    "head_id_number",
+    "phone",
+    "house_address",
+    "legal_area",
+    "unregistered_area",
+    "house_use",
+    "appraisal_unit_price",
+    "appraisal_value",
+    "compensation_mode",
+    "entitled_area",
+    "selection_order",
+    "caseworker_id",
+    "note",
+)
+
+
+def stage_label(stage: Stage) -> str:
+    return str(STAGE_LABELS[stage])
+
+
+def _clean(data: HouseholdData) -> HouseholdData:
+    """Normalise and check the shape of the data (ID check digit, non-negative amounts)."""
+    data.head_name = (data.head_name or "").strip()
+    if not data.head_name:
+        raise RuleViolation(_("The name of the head of household is required."), "head_name")
+    data.head_id_number = validate_id_number(data.head_id_number, "head_id_number")
+    data.house_address = (data.house_address or "").strip()
+    if not data.house_address:
+        raise RuleViolation(_("The address of the house is required."), "house_address")
+    data.phone = (data.phone or "").strip() or None
+    for name in ("legal_area", "unregistered_area", "appraisal_unit_price", "appraisal_value",
+                 "entitled_area"):
+        value = getattr(data, name)
+        if value is None:
+            continue
+        try:
+            value = money(value)
+        except (InvalidOperation, ValueError, TypeError):
+            raise RuleViolation(_("Enter a number."), name) from None
+        if value < 0:
+            raise RuleViolation(_("This amount cannot be negative."), name)
+        setattr(data, name, value)
+    if data.selection_order is not None and data.selection_order <= 0:
+        raise RuleViolation(_("The selection order number starts at 1."), "selection_order")
+    for member in data.members:
+        member.name = (member.name or "").strip()
+        member.relation = (member.relation or "").strip()
+        if not member.name or not member.relation:
+            raise RuleViolation(_("Each member needs a name and a relation."), "members")
+        if member.id_number:
+            member.id_number = validate_id_number(member.id_number, "members")
+        else:
+            member.id_number = None
+    return data
+
+
+def _check_unique(session: Session, project_id: int, data: HouseholdData,
+                  household_id: int | None) -> None:
+    same_id = session.scalar(
+        sa.select(Household.case_number).where(
+            Household.project_id == project_id,
+            Household.head_id_number == data.head_id_number,
+            Household.id != (household_id or 0),
+        )
+    )
+    if same_id:
+        raise RuleViolation(
+            _("Household %(case)s of this project has the same ID number.", case=same_id),
+            "head_id_number",
+        )
+    if data.selection_order is not None:
+        same_order = session.scalar(
+            sa.select(Household.case_number).where(
+                Household.project_id == project_id,
+                Household.selection_order == data.selection_order,
+                Household.id != (household_id or 0),
+            )
+        )
+        if same_order:
+            raise RuleViolation(
+                _("Household %(case)s already has this selection order number.", case=same_order),
+                "selection_order",
+            )
+
+
+def next_case_number(session: Session, project: ExpropriationProject) -> str:
+    """The next free case number of the project: CODE-0001, CODE-0002, …"""
+    prefix = f"{project.code}-"
+    numbers = session.scalars(
+        sa.select(Household.case_number).where(Household.case_number.startswith(prefix))
+    )
+    highest = max((int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()), default=0)
+    return f"{prefix}{highest + 1:04d}"
+
+
+def _check_date(actual: date, previous: date | None, today: date) -> None:
+    if actual > today:
+        raise RuleViolation(_("The date cannot be in the future."), "actual_date")
+    if previous is not None and actual < previous:
+        raise RuleViolation(
+            _("The date cannot be before the previous step (%(date)s).", date=previous.isoformat()),
+            "actual_date",
+        )
+
+
+def register_household(
+    session: Session,
+    project: ExpropriationProject,
+    data: HouseholdData,
+    *,
+    survey_date: date,
+    operator: User | None,
+    case_number: str | None = None,
+    today: date | None = None,
+) -> Household:
+    """Register a surveyed household (调查登记) with its members."""
+    data = _clean(data)
+    _check_date(survey_date, None, today or clock.today())
+    _check_unique(session, project.id, data, None)
+    case_number = (case_number or "").strip() or next_case_number(session, project)
+    if session.scalar(sa.select(Household.id).where(Household.case_number == case_number)):
+        raise RuleViolation(_("The case number %(case)s is taken.", case=case_number),
+                            "case_number")
+    household = Household(project=project, case_number=case_number, stage=Stage.SURVEYED)
+    _apply(household, data)
+    household.steps.append(
+        CaseStep(stage=Stage.SURVEYED, actual_date=survey_date,
+                 operator_id=operator.id if operator else None, recorded_at=utcnow())
+    )
+    session.add(household)
+    session.flush()
+    return household
+
+
+def _apply(household: Household, data: HouseholdData) -> None:
+    for name in EDITABLE_FIELDS:
+        setattr(household, name, getattr(data, name))
+    existing = [(m.name, m.relation, m.id_number) for m in household.members]
+    wanted = [(m.name, m.relation, m.id_number) for m in data.members]
+    if existing != wanted:
+        household.members.clear()
+        household.members.extend(
+            HouseholdMember(name=m.name, relation=m.relation, id_number=m.id_number)
+            for m in data.members
+        )
+
+
+def changes_since(session: Session, household: Household, loaded_at: datetime) -> list[AuditEvent]:
+    """Audit events on this household and its members after `loaded_at`, oldest first."""
+    member_ids = [m.id for m in household.members if m.id]
+    condition = sa.and_(AuditEvent.entity_type == "Household", AuditEvent.entity_id == household.id)
+    if member_ids:
+        condition = sa.or_(
+            condition,
+            sa.and_(AuditEvent.entity_type == "HouseholdMember",
+                    AuditEvent.entity_id.in_(member_ids)),
+        )
+    return list(
+        session.scalars(
+            sa.select(AuditEvent)
+            .where(condition, AuditEvent.occurred_at > loaded_at)
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def update_household(
+    session: Session,
+    household: Household,
+    data: HouseholdData,
+    *,
+    expected_version: int,
+    loaded_at: datetime,
+) -> Household:
+    """Save an edit unless someone else saved the household since it was loaded."""
+    if household.version_id != expected_version:
+        raise _conflict(session, household, loaded_at)
+    data = _clean(data)
+    _check_unique(session, household.project_id, data, household.id)
+    if data.compensation_mode is None and _reached(household, Stage.SIGNED):
+        raise RuleViolation(
+            _("A signed household must keep a compensation mode."), "compensation_mode"
+        )
+    _apply(household, data)
+    session.flush()
+    return household
+
+
+def _conflict(session: Session, household: Household, loaded_at: datetime) -> ConcurrentEditError:
+    events = changes_since(session, household, loaded_at)
+    who = "、".join(dict.fromkeys(e.actor for e in events)) or _("another user")
+    return ConcurrentEditError(
+        _("%(who)s changed this household after you opened it. Nothing was saved: check the "
+          "current values below and enter your change again.", who=who),
+        events,
+    )
+
+
+def _reached(household: Household, stage: Stage) -> bool:
+    return STAGE_ORDER.index(household.stage) >= STAGE_ORDER.index(stage)
+
+
+def path_for(household: Household) -> list[Stage]:
+    """The stages this household goes through: money-only households skip selection and handover."""
+    if household.compensation_mode == CompensationMode.MONEY:
+        return [s for s in STAGE_ORDER if s not in (Stage.SELECTED, Stage.HANDED_OVER)]
+    return list(STAGE_ORDER)
+
+
+def next_stage(household: Household) -> Stage | None:
+    """The stage to record next, or None when the case is closed."""
+    path = path_for(household)
+    if household.stage not in path:  # a mode changed after the fact; fall back to the order
+        path = list(STAGE_ORDER)
+    index = path.index(household.stage)
+    return path[index + 1] if index + 1 < len(path) else None
+
+
+def step_for(household: Household, stage: Stage) -> CaseStep | None:
+    return next((s for s in household.steps if s.stage == stage), None)
+
+
+def compensation_paid(session: Session, household: Household, by: date | None = None) -> bool:
+    """True when a compensation payment is recorded (and not reversed), paid on or before `by`."""
+    query = sa.select(Payment.id).where(
+        Payment.household_id == household.id,
+        Payment.kind == PaymentKind.COMPENSATION,
+        Payment.reversed_at.is_(None),
+    )
+    if by is not None:
+        query = query.where(Payment.paid_on <= by)
+    return session.scalar(query.limit(1)) is not None
+
+
+def _guard(session: Session, household: Household, stage: Stage, actual: date) -> None:
+    """Refuse a step whose preconditions (DOMAIN.md) do not hold, saying what is missing."""
+    expected = next_stage(household)
+    if stage != expected:
+        if _reached(household, stage) and step_for(household, stage) is not None:
+            raise RuleViolation(
+                _("%(stage)s is recorded already.", stage=stage_label(stage)), "stage"
+            )
+        if expected is None:
+            raise RuleViolation(_("This case is closed."), "stage")
+        if stage in (Stage.SELECTED, Stage.HANDED_OVER) and (
+            household.compensation_mode == CompensationMode.MONEY
+        ):
+            raise RuleViolation(
+                _("A household compensated in money only does not select or receive a flat."),
+                "stage",
+            )
+        raise RuleViolation(
+            _("%(stage)s cannot be recorded yet: %(missing)s comes first.",
+              stage=stage_label(stage), missing=stage_label(expected)),
+            "stage",
+        )
+    if stage == Stage.APPRAISED and (
+        household.appraisal_unit_price is None or household.appraisal_value is None
+    ):
+        raise RuleViolation(
+            _("Enter the appraised unit price and value before recording the appraisal."),
+            "stage",
+        )
+    if stage == Stage.SIGNED and household.compensation_mode is None:
+        raise RuleViolation(
+            _("Choose the compensation mode (money or property swap) before signing."), "stage"
+        )
+    if stage == Stage.VACATED and not compensation_paid(session, household, by=actual):
+        raise RuleViolation(
+            _("Compensate first, move later: no compensation payment is recorded on or before "
+              "this date, so the household cannot be recorded as vacated."),
+            "stage",
+        )
+    if stage == Stage.SELECTED and not household.units:
+        raise RuleViolation(
+            _("Allocate a flat to this household (in selection order) to record the selection."),
+            "stage",
+        )
+    if stage == Stage.HANDED_OVER:
+        if not household.units:
+            raise RuleViolation(_("No flat is allocated to this household."), "stage")
+        unfinished = [u.label for u in household.units if not u.building.complete]
+        if unfinished:
+            raise RuleViolation(
+                _("%(flats)s is not complete yet and cannot be handed over.",
+                  flats="、".join(unfinished)),
+                "stage",
+            )
+
+
+def record_step(
+    session: Session,
+    household: Household,
+    stage: Stage,
+    actual_date: date,
+    *,
+    operator: User | None,
+    note: str | None = None,
+    today: date | None = None,
+) -> CaseStep:
+    """Record that the household reached `stage` on `actual_date`, if every guard allows it."""
+    stage = Stage(stage)
+    _guard(session, household, stage, actual_date)
+    previous = step_for(household, household.stage)
+    _check_date(actual_date, previous.actual_date if previous else None, today or clock.today())
+    step = step_for(household, stage)
+    if step is None:
+        step = CaseStep(stage=stage)
+        household.steps.append(step)
+    step.actual_date = actual_date
+    step.operator_id = operator.id if operator else None
+    step.note = (note or "").strip() or None
+    step.recorded_at = utcnow()
+    household.stage = stage
+    if stage == Stage.HANDED_OVER:
+        for unit in household.units:
+            unit.status = UnitStatus.HANDED_OVER
+    session.flush()
+    return step
+
+
+def undo_last_step(session: Session, household: Household, *, reason: str, user: User) -> Stage:
+    """Take back the latest recorded step (a supervisor's correction, with a reason)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation(_("Give a reason for undoing the step."), "reason")
+    if household.stage == Stage.SURVEYED:
+        raise RuleViolation(
+            _("The survey is the first step and cannot be undone; correct its data instead."),
+            "reason",
+        )
+    undone = household.stage
+    step = step_for(household, undone)
+    if step is not None:
+        if step.deadline is None:
+            household.steps.remove(step)
+        else:  # keep the deadline the plan set
+            step.actual_date = None
+            step.operator_id = None
+            step.recorded_at = None
+    if undone == Stage.SELECTED:
+        for unit in list(household.units):
+            unit.household = None
+            unit.status = UnitStatus.AVAILABLE
+    if undone == Stage.HANDED_OVER:
+        for unit in household.units:
+            unit.status = UnitStatus.ALLOCATED
+    recorded = [s for s in household.steps if s.actual_date is not None and s.stage != undone]
+    household.stage = max(recorded, key=lambda s: STAGE_ORDER.index(s.stage)).stage
+    session.flush()
+    record_event(session, "undo_step", "Household", household.id,
+                 {"stage": [undone.value, household.stage.value], "reason": reason})
+    session.flush()
+    return undone
+
+
+def record_payment(
+    session: Session,
+    household: Household,
+    *,
+    kind: PaymentKind,
+    amount: Decimal,
+    paid_on: date,
+    voucher_number: str,
+    payee: str,
+    operator: User | None,
+    note: str | None = None,
+    today: date | None = None,
+) -> Payment:
+    """Record money actually paid to the household, with its voucher."""
+    try:
+        amount = money(amount)
+    except (InvalidOperation, ValueError, TypeError):
+        raise RuleViolation(_("Enter a number."), "amount") from None
+    if amount <= 0:
+        raise RuleViolation(_("The amount must be more than zero."), "amount")
+    if paid_on > (today or clock.today()):
+        raise RuleViolation(_("The date cannot be in the future."), "paid_on")
+    voucher_number = (voucher_number or "").strip()
+    if not voucher_number:
+        raise RuleViolation(_("The voucher number is required."), "voucher_number")
+    if session.scalar(sa.select(Payment.id).where(Payment.voucher_number == voucher_number)):
+        raise RuleViolation(
+            _("Voucher %(number)s is recorded already.", number=voucher_number), "voucher_number"
+        )
+    payee = (payee or "").strip() or household.head_name
+    payment = Payment(
+        household=household,
+        kind=PaymentKind(kind),
+        amount=amount,
+        paid_on=paid_on,
+        voucher_number=voucher_number,
+        payee=payee,
+        note=(note or "").strip() or None,
+        recorded_by_id=operator.id if operator else None,
+    )
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def household_summary(household: Household) -> dict[str, Any]:
+    """Small facts the household page shows next to the data."""
+    swap = household.compensation_mode in SWAP_MODES
+    vacated = _reached(household, Stage.VACATED)
+    return {
+        "in_transition": swap and vacated and not _reached(household, Stage.HANDED_OVER),
+        "next_stage": next_stage(household),
+        "path": path_for(household),
+    }

@@ -76,13 +76,26 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    # The view modules attach routes to the blueprints; import them before registering.
     from resettle.audit import bp as audit_bp
+    from resettle.audit import views as _audit_views  # noqa: F401
     from resettle.auth import bp as auth_bp
+    from resettle.auth import views as _auth_views  # noqa: F401
     from resettle.dashboard import bp as dashboard_bp
+    from resettle.dashboard import views as _dashboard_views  # noqa: F401
+    from resettle.households import bp as households_bp
+    from resettle.households import views as _household_views  # noqa: F401
+    from resettle.projects import bp as projects_bp
+    from resettle.projects import views as _project_views  # noqa: F401
+    from resettle.sites import bp as sites_bp
+    from resettle.sites import views as _site_views  # noqa: F401
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(audit_bp, url_prefix="/audit")
+    app.register_blueprint(projects_bp, url_prefix="/projects")
+    app.register_blueprint(households_bp, url_prefix="/households")
+    app.register_blueprint(sites_bp, url_prefix="/sites")
 
 
 def _register_hooks(app: Flask) -> None:

@@ -11,6 +11,7 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
 from resettle.auth.models import Role
+from resettle.funds.models import PaymentKind
 from resettle.households.models import CompensationMode, Stage
 
 STAGE_LABELS = {
@@ -38,6 +39,15 @@ MODE_LABELS = {
     CompensationMode.MIXED: _l("Money and property swap"),
 }
 
+PAYMENT_KIND_LABELS = {
+    PaymentKind.COMPENSATION: _l("Compensation"),
+    PaymentKind.MOVING_ALLOWANCE: _l("Moving allowance"),
+    PaymentKind.TEMPORARY_ALLOWANCE: _l("Temporary resettlement allowance"),
+    PaymentKind.BONUS: _l("Signing bonus"),
+    PaymentKind.SETTLEMENT: _l("Price difference settlement"),
+    PaymentKind.OTHER: _l("Other"),
+}
+
 ACTION_LABELS = {
     "insert": _l("Created"),
     "update": _l("Changed"),
@@ -47,6 +57,7 @@ ACTION_LABELS = {
     "login_failed": _l("Failed login"),
     "login_refused_locked": _l("Login refused: account locked"),
     "lockout": _l("Account locked"),
+    "undo_step": _l("Step undone"),
 }
 
 ENTITY_LABELS = {
@@ -58,6 +69,7 @@ ENTITY_LABELS = {
     "Household": _l("Household"),
     "HouseholdMember": _l("Household member"),
     "CaseStep": _l("Case step"),
+    "Payment": _l("Payment"),
 }
 
 
@@ -104,6 +116,7 @@ def register_template_helpers(app: Flask) -> None:
             "STAGE_LABELS": STAGE_LABELS,
             "ROLE_LABELS": ROLE_LABELS,
             "MODE_LABELS": MODE_LABELS,
+            "PAYMENT_KIND_LABELS": PAYMENT_KIND_LABELS,
             "ACTION_LABELS": ACTION_LABELS,
             "ENTITY_LABELS": ENTITY_LABELS,
             "current_locale": select_locale(),

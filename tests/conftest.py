@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -16,13 +17,17 @@ from flask_sqlalchemy.session import Session as FlaskSession
 
 from resettle import create_app
 from resettle.auth.models import Role, User
-from resettle.auth.services import hash_password
 from resettle.extensions import db
 from resettle.households.models import Household, Stage
 from resettle.projects.models import ExpropriationProject
 from tests.dbs import backend_name, fresh_database
 
 TEST_PASSWORD = "Correct-Horse-42"
+# Hashed once, with cheap argon2 parameters: verification reads them from the hash, so logins
+# in tests stay fast while the app itself keeps the library's (deliberately slow) defaults.
+TEST_PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(
+    TEST_PASSWORD
+)
 _counter = itertools.count(1)
 
 
@@ -110,7 +115,7 @@ def make_user() -> Callable[..., User]:
             "username": f"user{n}-{Role(role).value}",
             "full_name": f"测试用户{n}",
             "role": Role(role),
-            "password_hash": hash_password(TEST_PASSWORD),
+            "password_hash": TEST_PASSWORD_HASH,
         }
         values.update(overrides)
         user = User(**values)

@@ -1,5 +1,5 @@
+"""The audit blueprint; its views are imported by create_app()."""
+
 from flask import Blueprint
 
 bp = Blueprint("audit", __name__)
-
-from resettle.audit import views  # noqa: E402,F401

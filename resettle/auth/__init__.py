@@ -1,5 +1,5 @@
+"""The auth blueprint; its views are imported by create_app()."""
+
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
-
-from resettle.auth import views  # noqa: E402,F401

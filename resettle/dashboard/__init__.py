@@ -1,5 +1,5 @@
+"""The dashboard blueprint; its views are imported by create_app()."""
+
 from flask import Blueprint
 
 bp = Blueprint("dashboard", __name__)
-
-from resettle.dashboard import views  # noqa: E402,F401

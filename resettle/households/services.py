@@ -102,8 +102,13 @@ def _clean(data: HouseholdData) -> HouseholdData:
     if not data.house_address:
         raise RuleViolation(_("The address of the house is required."), "house_address")
     data.phone = (data.phone or "").strip() or None
-    for name in ("legal_area", "unregistered_area", "appraisal_unit_price", "appraisal_value",
-                 "entitled_area"):
+    for name in (
+        "legal_area",
+        "unregistered_area",
+        "appraisal_unit_price",
+        "appraisal_value",
+        "entitled_area",
+    ):
         value = getattr(data, name)
         if value is None:
             continue
@@ -128,8 +133,9 @@ def _clean(data: HouseholdData) -> HouseholdData:
     return data
 
 
-def _check_unique(session: Session, project_id: int, data: HouseholdData,
-                  household_id: int | None) -> None:
+def _check_unique(
+    session: Session, project_id: int, data: HouseholdData, household_id: int | None
+) -> None:
     same_id = session.scalar(
         sa.select(Household.case_number).where(
             Household.project_id == project_id,
@@ -163,7 +169,7 @@ def next_case_number(session: Session, project: ExpropriationProject) -> str:
     numbers = session.scalars(
         sa.select(Household.case_number).where(Household.case_number.startswith(prefix))
     )
-    highest = max((int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()), default=0)
+    highest = max((int(n[len(prefix) :]) for n in numbers if n[len(prefix) :].isdigit()), default=0)
     return f"{prefix}{highest + 1:04d}"
 
 
@@ -193,13 +199,18 @@ def register_household(
     _check_unique(session, project.id, data, None)
     case_number = (case_number or "").strip() or next_case_number(session, project)
     if session.scalar(sa.select(Household.id).where(Household.case_number == case_number)):
-        raise RuleViolation(_("The case number %(case)s is taken.", case=case_number),
-                            "case_number")
+        raise RuleViolation(
+            _("The case number %(case)s is taken.", case=case_number), "case_number"
+        )
     household = Household(project=project, case_number=case_number, stage=Stage.SURVEYED)
     _apply(household, data)
     household.steps.append(
-        CaseStep(stage=Stage.SURVEYED, actual_date=survey_date,
-                 operator_id=operator.id if operator else None, recorded_at=utcnow())
+        CaseStep(
+            stage=Stage.SURVEYED,
+            actual_date=survey_date,
+            operator_id=operator.id if operator else None,
+            recorded_at=utcnow(),
+        )
     )
     session.add(household)
     session.flush()
@@ -226,8 +237,9 @@ def changes_since(session: Session, household: Household, loaded_at: datetime) -
     if member_ids:
         condition = sa.or_(
             condition,
-            sa.and_(AuditEvent.entity_type == "HouseholdMember",
-                    AuditEvent.entity_id.in_(member_ids)),
+            sa.and_(
+                AuditEvent.entity_type == "HouseholdMember", AuditEvent.entity_id.in_(member_ids)
+            ),
         )
     return list(
         session.scalars(
@@ -248,7 +260,7 @@ def update_household(
 ) -> Household:
     """Save an edit unless someone else saved the household since it was loaded."""
     if household.version_id != expected_version:
-        raise _conflict(session, household, loaded_at)
+        raise concurrent_edit_error(session, household, loaded_at)
     data = _clean(data)
     _check_unique(session, household.project_id, data, household.id)
     if data.compensation_mode is None and _reached(household, Stage.SIGNED):
@@ -260,12 +272,17 @@ def update_household(
     return household
 
 
-def _conflict(session: Session, household: Household, loaded_at: datetime) -> ConcurrentEditError:
+def concurrent_edit_error(
+    session: Session, household: Household, loaded_at: datetime
+) -> ConcurrentEditError:
     events = changes_since(session, household, loaded_at)
     who = "、".join(dict.fromkeys(e.actor for e in events)) or _("another user")
     return ConcurrentEditError(
-        _("%(who)s changed this household after you opened it. Nothing was saved: check the "
-          "current values below and enter your change again.", who=who),
+        _(
+            "%(who)s changed this household after you opened it. Nothing was saved: check the "
+            "current values below and enter your change again.",
+            who=who,
+        ),
         events,
     )
 
@@ -324,8 +341,11 @@ def _guard(session: Session, household: Household, stage: Stage, actual: date) -
                 "stage",
             )
         raise RuleViolation(
-            _("%(stage)s cannot be recorded yet: %(missing)s comes first.",
-              stage=stage_label(stage), missing=stage_label(expected)),
+            _(
+                "%(stage)s cannot be recorded yet: %(missing)s comes first.",
+                stage=stage_label(stage),
+                missing=stage_label(expected),
+            ),
             "stage",
         )
     if stage == Stage.APPRAISED and (
@@ -341,8 +361,10 @@ def _guard(session: Session, household: Household, stage: Stage, actual: date) -
         )
     if stage == Stage.VACATED and not compensation_paid(session, household, by=actual):
         raise RuleViolation(
-            _("Compensate first, move later: no compensation payment is recorded on or before "
-              "this date, so the household cannot be recorded as vacated."),
+            _(
+                "Compensate first, move later: no compensation payment is recorded on or before "
+                "this date, so the household cannot be recorded as vacated."
+            ),
             "stage",
         )
     if stage == Stage.SELECTED and not household.units:
@@ -356,8 +378,10 @@ def _guard(session: Session, household: Household, stage: Stage, actual: date) -
         unfinished = [u.label for u in household.units if not u.building.complete]
         if unfinished:
             raise RuleViolation(
-                _("%(flats)s is not complete yet and cannot be handed over.",
-                  flats="、".join(unfinished)),
+                _(
+                    "%(flats)s is not complete yet and cannot be handed over.",
+                    flats="、".join(unfinished),
+                ),
                 "stage",
             )
 
@@ -422,8 +446,13 @@ def undo_last_step(session: Session, household: Household, *, reason: str, user:
     recorded = [s for s in household.steps if s.actual_date is not None and s.stage != undone]
     household.stage = max(recorded, key=lambda s: STAGE_ORDER.index(s.stage)).stage
     session.flush()
-    record_event(session, "undo_step", "Household", household.id,
-                 {"stage": [undone.value, household.stage.value], "reason": reason})
+    record_event(
+        session,
+        "undo_step",
+        "Household",
+        household.id,
+        {"stage": [undone.value, household.stage.value], "reason": reason},
+    )
     session.flush()
     return undone
 

@@ -1,0 +1,111 @@
+"""Household forms: the shape of the input only; the rules are in services."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from resettle.funds.models import PaymentKind
+from resettle.households.models import CompensationMode
+
+HOUSE_USES = [("住宅", "住宅"), ("商住", "商住"), ("非住宅", "非住宅")]
+RELATIONS = ["配偶", "子女", "父母", "孙子女", "兄弟姐妹", "其他"]
+
+
+class MemberForm(Form):
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=64)])
+    relation = SelectField(
+        _l("Relation"), choices=[("", "")] + [(r, r) for r in RELATIONS], validators=[Optional()]
+    )
+    id_number = StringField(_l("ID number"), validators=[Optional(), Length(max=30)])
+
+
+def mode_choices() -> list[tuple[str, str]]:
+    from resettle.i18n import MODE_LABELS
+
+    return [("", _l("Not chosen yet"))] + [(m.value, MODE_LABELS[m]) for m in CompensationMode]
+
+
+class HouseholdForm(FlaskForm):
+    head_name = StringField(_l("Head of household"), validators=[DataRequired(), Length(max=64)])
+    head_id_number = StringField(_l("ID number"), validators=[DataRequired(), Length(max=30)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
+    house_address = StringField(_l("House address"), validators=[DataRequired(), Length(max=300)])
+    legal_area = DecimalField(
+        _l("Legal floor area (m²)"), places=2, validators=[InputRequired(), NumberRange(min=0)]
+    )
+    unregistered_area = DecimalField(
+        _l("Unregistered area (m²)"),
+        places=2,
+        default=0,
+        validators=[Optional(), NumberRange(min=0)],
+    )
+    house_use = SelectField(_l("Use"), choices=HOUSE_USES)
+    appraisal_unit_price = DecimalField(
+        _l("Appraised unit price (yuan/m²)"), places=2, validators=[Optional(), NumberRange(min=0)]
+    )
+    appraisal_value = DecimalField(
+        _l("Appraised value (yuan)"), places=2, validators=[Optional(), NumberRange(min=0)]
+    )
+    compensation_mode = SelectField(_l("Compensation mode"), validators=[Optional()])
+    entitled_area = DecimalField(
+        _l("Entitled resettlement area (m²)"), places=2, validators=[Optional(), NumberRange(min=0)]
+    )
+    selection_order = IntegerField(
+        _l("Selection order number"), validators=[Optional(), NumberRange(min=1)]
+    )
+    caseworker_id = SelectField(_l("Responsible caseworker"), coerce=str, validators=[Optional()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    members = FieldList(FormField(MemberForm), min_entries=3)
+
+    def __init__(self, *args, **kwargs):  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.compensation_mode.choices = mode_choices()
+
+
+class NewHouseholdForm(HouseholdForm):
+    project_id = SelectField(_l("Expropriation project"), coerce=int, validators=[DataRequired()])
+    case_number = StringField(
+        _l("Case number (blank: next free number)"), validators=[Optional(), Length(max=40)]
+    )
+    survey_date = DateField(_l("Survey date"), validators=[DataRequired()])
+
+
+class EditHouseholdForm(HouseholdForm):
+    version = HiddenField()
+    loaded_at = HiddenField()
+
+
+class StepForm(FlaskForm):
+    stage = HiddenField(validators=[DataRequired()])
+    actual_date = DateField(_l("Date"), validators=[DataRequired()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
+class UndoForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+class PaymentForm(FlaskForm):
+    kind = SelectField(_l("Payment type"))
+    amount = DecimalField(_l("Amount (yuan)"), places=2, validators=[InputRequired()])
+    paid_on = DateField(_l("Paid on"), validators=[DataRequired()])
+    voucher_number = StringField(_l("Voucher number"), validators=[DataRequired(), Length(max=60)])
+    payee = StringField(_l("Payee"), validators=[Optional(), Length(max=100)])
+
+    def __init__(self, *args, **kwargs):  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        from resettle.i18n import PAYMENT_KIND_LABELS
+
+        self.kind.choices = [(k.value, PAYMENT_KIND_LABELS[k]) for k in PaymentKind]

@@ -1,0 +1,27 @@
+"""The project form: shape of the input only; the rules are in services."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class ProjectForm(FlaskForm):
+    code = StringField(_l("Project code"), validators=[DataRequired(), Length(max=32)])
+    name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=200)])
+    decision_number = StringField(_l("Decision number"), validators=[Optional(), Length(max=100)])
+    decision_date = DateField(_l("Decision date"), validators=[Optional()])
+    signing_start = DateField(_l("Signing window from"), validators=[Optional()])
+    signing_end = DateField(_l("Signing window to"), validators=[Optional()])
+    land_delivery_date = DateField(_l("Land delivery date"), validators=[Optional()])
+    transition_months = IntegerField(
+        _l("Transition period (months)"), default=24, validators=[NumberRange(min=0, max=120)]
+    )
+    remind_workdays = IntegerField(
+        _l("Reminder: due within (working days)"), default=5, validators=[NumberRange(0, 60)]
+    )
+    supervise_workdays = IntegerField(
+        _l("Supervision: late by more than (working days)"),
+        default=10,
+        validators=[NumberRange(1, 120)],
+    )

@@ -1,0 +1,93 @@
+"""Expropriation projects: creation and edits, with their checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from resettle.errors import RuleViolation
+from resettle.projects.models import ExpropriationProject
+
+
+@dataclass
+class ProjectData:
+    code: str
+    name: str
+    decision_number: str | None = None
+    decision_date: date | None = None
+    signing_start: date | None = None
+    signing_end: date | None = None
+    land_delivery_date: date | None = None
+    transition_months: int = 24
+    remind_workdays: int = 5
+    supervise_workdays: int = 10
+
+
+def _check(session: Session, data: ProjectData, project_id: int | None) -> ProjectData:
+    data.code = (data.code or "").strip().upper()
+    data.name = (data.name or "").strip()
+    if not data.code:
+        raise RuleViolation(_("The project code is required."), "code")
+    if not data.name:
+        raise RuleViolation(_("The project name is required."), "name")
+    taken = session.scalar(
+        sa.select(ExpropriationProject.id).where(
+            ExpropriationProject.code == data.code, ExpropriationProject.id != (project_id or 0)
+        )
+    )
+    if taken:
+        raise RuleViolation(_("The project code %(code)s is taken.", code=data.code), "code")
+    if data.signing_start and data.signing_end and data.signing_end < data.signing_start:
+        raise RuleViolation(_("The signing window ends before it starts."), "signing_end")
+    if data.decision_date and data.signing_start and data.signing_start < data.decision_date:
+        raise RuleViolation(
+            _("Signing cannot start before the expropriation decision."), "signing_start"
+        )
+    for name in ("transition_months", "remind_workdays", "supervise_workdays"):
+        if getattr(data, name) is None or getattr(data, name) < 0:
+            raise RuleViolation(_("Enter a whole number, zero or more."), name)
+    if data.supervise_workdays < 1:
+        raise RuleViolation(
+            _("Supervision starts at least one working day after the deadline."),
+            "supervise_workdays",
+        )
+    data.decision_number = (data.decision_number or "").strip() or None
+    return data
+
+
+def create_project(session: Session, data: ProjectData) -> ExpropriationProject:
+    """Create an expropriation project after checking its code and dates."""
+    data = _check(session, data, None)
+    project = ExpropriationProject(**{f.name: getattr(data, f.name) for f in fields(data)})
+    session.add(project)
+    session.flush()
+    return project
+
+
+def update_project(
+    session: Session, project: ExpropriationProject, data: ProjectData
+) -> ExpropriationProject:
+    """Save changes to a project after the same checks as on creation."""
+    data = _check(session, data, project.id)
+    for f in fields(data):
+        setattr(project, f.name, getattr(data, f.name))
+    session.flush()
+    return project
+
+
+def project_data(project: ExpropriationProject) -> ProjectData:
+    return ProjectData(**{f.name: getattr(project, f.name) for f in fields(ProjectData)})
+
+
+def all_projects(session: Session | None = None) -> list[ExpropriationProject]:
+    """Projects by code, for filters and choices."""
+    from resettle.extensions import db
+
+    session = session or db.session
+    return list(
+        session.scalars(sa.select(ExpropriationProject).order_by(ExpropriationProject.code))
+    )

@@ -1,0 +1,64 @@
+"""Project screens: list, create, edit."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from resettle.auth.models import Role
+from resettle.auth.policy import logged_in, role_required
+from resettle.dashboard.services import dashboard_figures
+from resettle.errors import RuleViolation
+from resettle.extensions import db
+from resettle.projects import bp
+from resettle.projects.forms import ProjectForm
+from resettle.projects.models import ExpropriationProject
+from resettle.projects.services import ProjectData, create_project, project_data, update_project
+
+
+@bp.route("/")
+@logged_in
+def index():
+    figures = dashboard_figures(db.session)
+    return render_template("projects/index.html", projects=figures.projects)
+
+
+def _form_data(form: ProjectForm) -> ProjectData:
+    return ProjectData(**{f.name: getattr(form, f.name).data for f in fields(ProjectData)})
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN, Role.CASEWORKER)
+def new():
+    form = ProjectForm()
+    if form.validate_on_submit():
+        try:
+            project = create_project(db.session, _form_data(form))
+        except RuleViolation as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "code").errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Project %(code)s created.", code=project.code), "success")
+            return redirect(url_for("households.index", project=project.id))
+    return render_template("projects/form.html", form=form, project=None)
+
+
+@bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
+@role_required(Role.ADMIN, Role.CASEWORKER)
+def edit(project_id: int):
+    project = db.session.get(ExpropriationProject, project_id) or abort(404)
+    form = ProjectForm(obj=project_data(project))
+    if form.validate_on_submit():
+        try:
+            update_project(db.session, project, _form_data(form))
+        except RuleViolation as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "code").errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Project %(code)s saved.", code=project.code), "success")
+            return redirect(url_for("projects.index"))
+    return render_template("projects/form.html", form=form, project=project)

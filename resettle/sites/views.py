@@ -1,0 +1,3 @@
+"""Resettlement estate screens."""
+
+from resettle.sites import bp  # noqa: F401

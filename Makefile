@@ -55,8 +55,11 @@ run: system-run install translations
 test: system-test install-test translations
 	@scripts/run-tests.sh
 
+# Benchmarks run on SQLite, and on PostgreSQL too when BENCH_DATABASE_URL is set or one answers.
 bench: install-test translations
-	@for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+	@if [ -z "$${BENCH_DATABASE_URL:-}" ] && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
+	  export BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/resettle_test; fi; \
+	status=0; for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f 2>&1 | grep -v '^INFO  \[alembic' || status=1; done; exit $$status
 
 lint: install-test
 	$(VENV)/bin/ruff format --check resettle tests bench config.py wsgi.py

@@ -48,6 +48,7 @@ translations-update: $(VENV)/.installed
 run: system-run install translations
 	@$(FLASK) db upgrade
 	@$(FLASK) demo seed --if-empty
+	@$(FLASK) plan replan
 	@$(FLASK) demo accounts
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C stops it)"
 	@$(FLASK) run --host 127.0.0.1 --port 5000

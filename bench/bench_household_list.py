@@ -8,113 +8,31 @@ Run from the repo root: `python bench/bench_household_list.py` (or `make bench`)
 from __future__ import annotations
 
 import os
-import random
 import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
-from argon2 import PasswordHasher  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
+from bench._data import PASSWORD, fill  # noqa: E402
 from resettle import create_app  # noqa: E402
-from resettle.auth.models import User  # noqa: E402
 from resettle.extensions import db  # noqa: E402
-from resettle.households.models import STAGE_ORDER, CaseStep, Household  # noqa: E402
-from resettle.projects.models import ExpropriationProject  # noqa: E402
 
 HOUSEHOLDS = int(os.environ.get("BENCH_HOUSEHOLDS", "100000"))
 TARGET_MS = 200.0
-PASSWORD = "Bench-Password-1"
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
-
-
-def fill(url: str) -> None:
-    rng = random.Random(1)
-    now = time.time()
-    with db.engine.begin() as conn:
-        conn.execute(
-            sa.insert(ExpropriationProject),
-            [
-                {
-                    "code": f"B{p}",
-                    "name": f"基准项目{p}",
-                    "transition_months": 24,
-                    "remind_workdays": 5,
-                    "supervise_workdays": 10,
-                    "version_id": 1,
-                }
-                for p in (1, 2)
-            ],
-        )
-        conn.execute(
-            sa.insert(User),
-            [
-                {
-                    "username": f"cw{i}",
-                    "full_name": f"经办{i}",
-                    "role": "caseworker",
-                    "password_hash": PasswordHasher(time_cost=1, memory_cost=1024).hash(PASSWORD),
-                    "active": True,
-                    "is_demo": False,
-                    "failed_logins": 0,
-                }
-                for i in range(1, 21)
-            ],
-        )
-        project_ids = list(conn.scalars(sa.select(ExpropriationProject.id)))
-        user_ids = list(conn.scalars(sa.select(User.id)))
-        rows = []
-        for n in range(HOUSEHOLDS):
-            stage = rng.choice(STAGE_ORDER)
-            rows.append(
-                {
-                    "project_id": project_ids[n % 2],
-                    "case_number": f"B{n % 2 + 1}-{n:06d}",
-                    "head_name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
-                    "head_id_number": f"{110101198001010000 + n:018d}",
-                    "house_address": f"东城区解放路{n % 300}号",
-                    "legal_area": f"{rng.randint(4000, 15000) / 100:.2f}",
-                    "unregistered_area": "0.00",
-                    "house_use": "住宅",
-                    "stage": stage.value,
-                    "caseworker_id": rng.choice(user_ids),
-                    "version_id": 1,
-                }
-            )
-        for start in range(0, len(rows), 20000):
-            conn.execute(sa.insert(Household), rows[start : start + 20000])
-        ids = list(conn.scalars(sa.select(Household.id)))
-        base = date(2025, 6, 2)
-        steps = []
-        for hid in ids:
-            steps.append(
-                {"household_id": hid, "stage": "surveyed", "actual_date": base, "deadline": None}
-            )
-            steps.append(
-                {
-                    "household_id": hid,
-                    "stage": "signed",
-                    "actual_date": None,
-                    "deadline": base + timedelta(days=rng.randint(0, 600)),
-                }
-            )
-        for start in range(0, len(steps), 50000):
-            conn.execute(sa.insert(CaseStep), steps[start : start + 50000])
-    print(f"  filled {HOUSEHOLDS:,} households, {len(steps):,} steps in {time.time() - now:.1f} s")
 
 
 def measure(url: str, label: str) -> bool:
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()
-        fill(url)
+        with db.engine.begin() as conn:
+            seconds = fill(conn, HOUSEHOLDS)
+        print(f"  filled {HOUSEHOLDS:,} households in {seconds:.1f} s")
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
                 conn.exec_driver_sql("ANALYZE")

@@ -84,7 +84,10 @@ def _register_blueprints(app: Flask) -> None:
     from resettle.dashboard import bp as dashboard_bp
     from resettle.dashboard import views as _dashboard_views  # noqa: F401
     from resettle.households import bp as households_bp
+    from resettle.households import import_views as _household_import_views  # noqa: F401
     from resettle.households import views as _household_views  # noqa: F401
+    from resettle.plans import bp as plans_bp
+    from resettle.plans import views as _plan_views  # noqa: F401
     from resettle.projects import bp as projects_bp
     from resettle.projects import views as _project_views  # noqa: F401
     from resettle.sites import bp as sites_bp
@@ -96,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(projects_bp, url_prefix="/projects")
     app.register_blueprint(households_bp, url_prefix="/households")
     app.register_blueprint(sites_bp, url_prefix="/sites")
+    app.register_blueprint(plans_bp, url_prefix="/plans")
 
 
 def _register_hooks(app: Flask) -> None:
@@ -201,11 +205,15 @@ def _register_error_pages(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from resettle.auth.cli import users_cli
     from resettle.demo.cli import demo_cli
+    from resettle.households.cli import households_cli
     from resettle.plans.cli import plan_cli
+    from resettle.projects.cli import projects_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(plan_cli)
+    app.cli.add_command(projects_cli)
+    app.cli.add_command(households_cli)
 
 
 def _register_template_helpers(app: Flask) -> None:

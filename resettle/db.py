@@ -89,5 +89,9 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: sa.Connection) -> None:
+    """SQLite: emit BEGIN; with the execution option `sqlite_begin_immediate` take the write
+    lock at once (BEGIN IMMEDIATE), so concurrent writers queue on busy_timeout instead of
+    failing with "database is locked" when a reader upgrades (sites.services.begin_allocation)."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        immediate = conn.get_execution_options().get("sqlite_begin_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

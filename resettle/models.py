@@ -4,6 +4,7 @@ from resettle.audit.models import AuditEvent
 from resettle.auth.models import Role, User
 from resettle.funds.models import Payment, PaymentKind
 from resettle.households.models import CaseStep, CompensationMode, Household, HouseholdMember, Stage
+from resettle.plans.models import CalendarDay, OfficialYear, Plan, PlanKind, PlanLink, PlanNode
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import Building, ResettlementSite, Unit, UnitStatus
 
@@ -15,6 +16,12 @@ __all__ = [
     "ExpropriationProject",
     "Household",
     "Payment",
+    "CalendarDay",
+    "OfficialYear",
+    "Plan",
+    "PlanKind",
+    "PlanLink",
+    "PlanNode",
     "PaymentKind",
     "HouseholdMember",
     "ResettlementSite",

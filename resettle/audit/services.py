@@ -53,7 +53,7 @@ def current_actor() -> tuple[int | None, str, str | None, str | None]:
     return None, "system", None, None
 
 
-def _plain(value: Any) -> Any:
+def audit_value(value: Any) -> Any:
     """A JSON-safe form of a column value (Decimal and dates as strings)."""
     if isinstance(value, enum.Enum):
         return value.value
@@ -106,7 +106,7 @@ def _changes(obj: Any, action: str) -> dict[str, list[Any]]:
             continue
         if key in redact:
             old, new = (REDACTED if old is not None else None), REDACTED
-        out[key] = [_plain(old), _plain(new)]
+        out[key] = [audit_value(old), audit_value(new)]
     return out
 
 

@@ -178,12 +178,14 @@ def seed_demo(session: Session, *, households: int = 400, seed: int = 2025) -> d
             is_demo=True,
         )
     operator = accounts[Role.CASEWORKER]
-    _site, complete_units, other_units = _build_site(session, rng)
+    site, complete_units, other_units = _build_site(session, rng)
     rng.shuffle(complete_units)
     rng.shuffle(other_units)
     created = 0
+    projects = []
     for p_index, spec in enumerate(PROJECTS):
         project = ExpropriationProject(
+            site=site,
             **{
                 k: spec[k]
                 for k in (
@@ -196,8 +198,9 @@ def seed_demo(session: Session, *, households: int = 400, seed: int = 2025) -> d
                     "land_delivery_date",
                     "transition_months",
                 )
-            }
+            },
         )
+        projects.append(project)
         session.add(project)
         session.flush()
         count = (
@@ -228,6 +231,7 @@ def seed_demo(session: Session, *, households: int = 400, seed: int = 2025) -> d
                 unit.status = UnitStatus.HANDED_OVER if handed else UnitStatus.ALLOCATED
         created += count
     session.flush()
+    _make_plans(session, projects, site)
     return {
         "projects": len(PROJECTS),
         "households": created,
@@ -315,6 +319,68 @@ def _record_steps(
     if STAGE_ORDER.index(reached) < STAGE_ORDER.index(Stage.APPRAISED):
         household.appraisal_unit_price = None
         household.appraisal_value = None
+
+
+def _make_plans(
+    session: Session, projects: list[ExpropriationProject], site: ResettlementSite
+) -> None:
+    """Plans from the templates, with responsibilities, and actual dates where the work is done."""
+    from resettle.plans.services import plan_for_project, plan_for_site, replan
+
+    people = ["张建国", "李卫东", "王秀英", "刘志强", "陈晓燕", "杨国平", "赵立新"]
+    leaders = ["周副区长", "吴副区长"]
+    for index, project in enumerate(projects):
+        plan = plan_for_project(session, project)
+        reached = dict(
+            session.execute(
+                sa.select(CaseStep.stage, sa.func.min(CaseStep.actual_date))
+                .join(Household, Household.id == CaseStep.household_id)
+                .where(Household.project_id == project.id, CaseStep.actual_date.is_not(None))
+                .group_by(CaseStep.stage)
+            ).all()
+        )
+        total = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Household)
+            .where(Household.project_id == project.id)
+        )
+        for n, node in enumerate(plan.nodes):
+            node.responsible_person = people[(n + index) % len(people)]
+            node.leader = leaders[index % len(leaders)]
+            if node.key == "decision":
+                node.actual_start = node.actual_finish = project.decision_date
+            elif node.stage is not None and node.stage in reached:
+                node.actual_start = reached[node.stage]
+                done = session.execute(
+                    sa.select(sa.func.count(), sa.func.max(CaseStep.actual_date))
+                    .join(Household, Household.id == CaseStep.household_id)
+                    .where(
+                        Household.project_id == project.id,
+                        CaseStep.stage == node.stage,
+                        CaseStep.actual_date.is_not(None),
+                    )
+                ).one()
+                if done[0] == total:
+                    node.actual_finish = done[1]
+        replan(session, plan)
+    plan = plan_for_site(session, site)
+    done_dates = [
+        date(2025, 3, 3),
+        date(2025, 4, 7),
+        date(2025, 6, 16),
+        date(2025, 8, 4),
+        date(2025, 9, 1),
+    ]
+    for n, node in enumerate(plan.nodes):
+        node.responsible_person = people[(n + 3) % len(people)]
+        node.leader = leaders[0]
+        if n < 4:
+            node.actual_start, node.actual_finish = done_dates[n], done_dates[n + 1]
+        elif node.key == "start":
+            node.actual_start = node.actual_finish = date(2025, 9, 1)
+        elif node.key == "topping":
+            node.actual_start = date(2025, 9, 2)
+    replan(session, plan)
 
 
 def reset_demo_accounts(session: Session) -> list[tuple[str, str, str]]:

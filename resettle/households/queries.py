@@ -8,7 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from resettle.households.models import CaseStep, Household, Stage
+from resettle.households.models import Household, Stage
 from resettle.idnumbers import normalise_id_number
 
 PAGE_SIZE = 50
@@ -23,7 +23,9 @@ class HouseholdFilter:
     search: str = ""
 
 
-def filtered_households(f: HouseholdFilter, today: date) -> sa.Select:
+def filtered_households(
+    f: HouseholdFilter, today: date, session: Session | None = None
+) -> sa.Select:
     """A SELECT of households matching the filter, in case-number order."""
     query = sa.select(Household)
     if f.project_id:
@@ -33,16 +35,10 @@ def filtered_households(f: HouseholdFilter, today: date) -> sa.Select:
     if f.caseworker_id:
         query = query.where(Household.caseworker_id == f.caseworker_id)
     if f.overdue:
-        late = (
-            sa.select(CaseStep.id)
-            .where(
-                CaseStep.household_id == Household.id,
-                CaseStep.actual_date.is_(None),
-                CaseStep.deadline < today,
-            )
-            .exists()
-        )
-        query = query.where(late)
+        from resettle.extensions import db
+        from resettle.plans.services import overdue_condition
+
+        query = query.where(overdue_condition(session or db.session, today))
     text = f.search.strip()
     if text:
         id_like = normalise_id_number(text)
@@ -62,7 +58,7 @@ def household_page(
     session: Session, f: HouseholdFilter, page: int, today: date
 ) -> tuple[list[Household], int]:
     """One page of the filtered list and the total count."""
-    query = filtered_households(f, today)
+    query = filtered_households(f, today, session)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     rows = session.scalars(
         query.options(selectinload(Household.project), selectinload(Household.caseworker))

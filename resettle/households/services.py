@@ -173,7 +173,7 @@ def next_case_number(session: Session, project: ExpropriationProject) -> str:
     return f"{prefix}{highest + 1:04d}"
 
 
-def _check_date(actual: date, previous: date | None, today: date) -> None:
+def check_step_date(actual: date, previous: date | None, today: date) -> None:
     if actual > today:
         raise RuleViolation(_("The date cannot be in the future."), "actual_date")
     if previous is not None and actual < previous:
@@ -195,7 +195,7 @@ def register_household(
 ) -> Household:
     """Register a surveyed household (调查登记) with its members."""
     data = _clean(data)
-    _check_date(survey_date, None, today or clock.today())
+    check_step_date(survey_date, None, today or clock.today())
     _check_unique(session, project.id, data, None)
     case_number = (case_number or "").strip() or next_case_number(session, project)
     if session.scalar(sa.select(Household.id).where(Household.case_number == case_number)):
@@ -400,7 +400,7 @@ def record_step(
     stage = Stage(stage)
     _guard(session, household, stage, actual_date)
     previous = step_for(household, household.stage)
-    _check_date(actual_date, previous.actual_date if previous else None, today or clock.today())
+    check_step_date(actual_date, previous.actual_date if previous else None, today or clock.today())
     step = step_for(household, stage)
     if step is None:
         step = CaseStep(stage=stage)
@@ -511,3 +511,8 @@ def household_summary(household: Household) -> dict[str, Any]:
         "next_stage": next_stage(household),
         "path": path_for(household),
     }
+
+
+def validate_household_data(data: HouseholdData) -> HouseholdData:
+    """Normalise and check household data by the rules `register_household` applies (imports)."""
+    return _clean(data)

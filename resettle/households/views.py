@@ -45,6 +45,7 @@ from resettle.households.services import (
 )
 from resettle.i18n import STAGE_LABELS
 from resettle.idnumbers import mask_id_number
+from resettle.plans.services import household_deadlines
 from resettle.projects.services import all_projects
 
 EDITORS = (Role.ADMIN, Role.CASEWORKER)
@@ -64,7 +65,7 @@ def _caseworker_choices() -> list[tuple[str, str]]:
     return [("", _("Nobody yet"))] + [(str(u.id), u.full_name) for u in users]
 
 
-def _filter_from_args() -> HouseholdFilter:
+def filter_from_args() -> HouseholdFilter:
     stage = request.args.get("stage", "")
     return HouseholdFilter(
         project_id=request.args.get("project", type=int),
@@ -78,7 +79,7 @@ def _filter_from_args() -> HouseholdFilter:
 @bp.route("/")
 @logged_in
 def index():
-    filters = _filter_from_args()
+    filters = filter_from_args()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     households, total = household_page(db.session, filters, page, clock.today())
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -182,6 +183,7 @@ def _detail(household: Household, **forms: Any) -> str:
     return render_template(
         "households/detail.html",
         household=household,
+        deadlines=household_deadlines(db.session, household),
         summary=household_summary(household),
         steps=steps,
         step_form=step_form,

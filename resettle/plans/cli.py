@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import IO
 
 import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
 
 from resettle.scheduling import SchedulingError, schedule_from_json
 
@@ -39,3 +41,22 @@ def schedule_command(input_file: IO[str], today: datetime | None) -> None:
     except SchedulingError as error:
         raise click.ClickException(str(error)) from None
     click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+@plan_cli.command("replan")
+@with_appcontext
+def replan_command() -> None:
+    """Schedule every plan again from today (run daily: forecasts move with the date)."""
+    from resettle.audit.services import acting_as
+    from resettle.extensions import db
+    from resettle.plans.models import Plan
+    from resettle.plans.services import replan_all
+
+    with acting_as("plan-replan"):
+        replan_all(db.session)
+        db.session.commit()
+    plans = db.session.scalars(sa.select(Plan).where(Plan.is_template.is_(False))).all()
+    failed = [p for p in plans if p.schedule_error]
+    click.echo(f"scheduled {len(plans) - len(failed)} plans")
+    for plan in failed:
+        click.echo(f"  plan {plan.id} {plan.name}: {plan.schedule_error}")

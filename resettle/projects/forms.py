@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, StringField
+from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
@@ -14,6 +14,11 @@ class ProjectForm(FlaskForm):
     signing_start = DateField(_l("Signing window from"), validators=[Optional()])
     signing_end = DateField(_l("Signing window to"), validators=[Optional()])
     land_delivery_date = DateField(_l("Land delivery date"), validators=[Optional()])
+    site_id = SelectField(
+        _l("Resettlement estate for property swaps"),
+        coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+        validators=[Optional()],
+    )
     transition_months = IntegerField(
         _l("Transition period (months)"), default=24, validators=[NumberRange(min=0, max=120)]
     )

@@ -25,10 +25,13 @@ class ExpropriationProject(db.Model):
     transition_months: Mapped[int] = mapped_column(default=24)
     remind_workdays: Mapped[int] = mapped_column(default=5)
     supervise_workdays: Mapped[int] = mapped_column(default=10)
+    # The estate this project's property-swap households move into.
+    site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("resettlement_sites.id"))
     version_id: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     households = relationship("Household", back_populates="project")
+    site = relationship("ResettlementSite")
 
     __mapper_args__ = {"version_id_col": version_id}
     __table_args__ = (

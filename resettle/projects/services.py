@@ -25,6 +25,7 @@ class ProjectData:
     transition_months: int = 24
     remind_workdays: int = 5
     supervise_workdays: int = 10
+    site_id: int | None = None
 
 
 def _check(session: Session, data: ProjectData, project_id: int | None) -> ProjectData:
@@ -73,9 +74,14 @@ def update_project(
 ) -> ExpropriationProject:
     """Save changes to a project after the same checks as on creation."""
     data = _check(session, data, project.id)
+    moved = (project.land_delivery_date, project.site_id) != (data.land_delivery_date, data.site_id)
     for f in fields(data):
         setattr(project, f.name, getattr(data, f.name))
     session.flush()
+    if moved:  # deadlines are set backwards from the promised date: re-plan at once
+        from resettle.plans.services import replan_owner
+
+        replan_owner(session, project_id=project.id)
     return project
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
@@ -16,6 +17,7 @@ from resettle.projects import bp
 from resettle.projects.forms import ProjectForm
 from resettle.projects.models import ExpropriationProject
 from resettle.projects.services import ProjectData, create_project, project_data, update_project
+from resettle.sites.models import ResettlementSite
 
 
 @bp.route("/")
@@ -29,10 +31,16 @@ def _form_data(form: ProjectForm) -> ProjectData:
     return ProjectData(**{f.name: getattr(form, f.name).data for f in fields(ProjectData)})
 
 
+def _site_choices() -> list[tuple[object, str]]:
+    sites = db.session.scalars(sa.select(ResettlementSite).order_by(ResettlementSite.name))
+    return [(None, _("None yet"))] + [(s.id, s.name) for s in sites]
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN, Role.CASEWORKER)
 def new():
     form = ProjectForm()
+    form.site_id.choices = _site_choices()
     if form.validate_on_submit():
         try:
             project = create_project(db.session, _form_data(form))
@@ -51,6 +59,7 @@ def new():
 def edit(project_id: int):
     project = db.session.get(ExpropriationProject, project_id) or abort(404)
     form = ProjectForm(obj=project_data(project))
+    form.site_id.choices = _site_choices()
     if form.validate_on_submit():
         try:
             update_project(db.session, project, _form_data(form))

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from flask import Flask
 
 from resettle.auth.models import Role
 from resettle.auth.policy import EXEMPT_ENDPOINTS
+from resettle.extensions import db
+from resettle.plans.models import CalendarDay
+from resettle.plans.services import plan_for_project, replan
 from tests.conftest import make_test_app
+from tests.sites import add_site
 
 A, C, S, L = Role.ADMIN, Role.CASEWORKER, Role.SUPERVISOR, Role.LEADER
 ALL = {A, C, S, L}
@@ -36,6 +42,31 @@ EXPECTED: dict[str, tuple[str, str, object, int]] = {
     "households.record": ("POST", "/households/{household_id}/steps", EDITORS, 200),
     "households.undo": ("POST", "/households/{household_id}/undo", {S, A}, 200),
     "households.payment": ("POST", "/households/{household_id}/payments", EDITORS, 200),
+    "sites.index": ("GET", "/sites/", ALL, 200),
+    "sites.new": ("GET", "/sites/new", EDITORS, 200),
+    "sites.edit": ("GET", "/sites/{site_id}/edit", EDITORS, 200),
+    "sites.detail": ("GET", "/sites/{site_id}", ALL, 200),
+    "sites.new_building": ("GET", "/sites/{site_id}/buildings/new", EDITORS, 200),
+    "sites.new_unit": ("GET", "/sites/buildings/{building_id}/units/new", EDITORS, 200),
+    "sites.complete_building": ("POST", "/sites/buildings/{building_id}/complete", EDITORS, 302),
+    "sites.import_template": ("GET", "/sites/import-template.xlsx", EDITORS, 200),
+    "sites.import_units_upload": ("GET", "/sites/{site_id}/import", EDITORS, 200),
+    "sites.confirm_import": ("POST", "/sites/{site_id}/import/confirm", EDITORS, 302),
+    "sites.allocate": ("GET", "/sites/allocate/{household_id}", EDITORS, 200),
+    "households.import_form": ("GET", "/households/import", EDITORS, 200),
+    "households.import_confirm": ("POST", "/households/import/confirm", EDITORS, 302),
+    "households.import_template": ("GET", "/households/import/template", EDITORS, 200),
+    "households.export": ("GET", "/households/export", ALL, 200),
+    "plans.index": ("GET", "/plans/", ALL, 200),
+    "plans.open_plan": ("POST", "/plans/open/project/{project_id}", EDITORS, 302),
+    "plans.open_template": ("POST", "/plans/templates/project", {A}, 302),
+    "plans.detail": ("GET", "/plans/{plan_id}", ALL, 200),
+    "plans.gantt_pdf": ("GET", "/plans/{plan_id}/gantt.pdf", ALL, 200),
+    "plans.new_node": ("GET", "/plans/{plan_id}/nodes/new", EDITORS, 200),
+    "plans.edit_node": ("GET", "/plans/{plan_id}/nodes/{node_id}/edit", EDITORS, 200),
+    "plans.remove_node": ("POST", "/plans/{plan_id}/nodes/{node_id}/delete", EDITORS, 302),
+    "plans.calendar": ("GET", "/plans/calendar", {A}, 200),
+    "plans.remove_day": ("POST", "/plans/calendar/{day_id}/delete", {A}, 302),
 }
 
 
@@ -74,7 +105,17 @@ def test_a_route_without_policy_is_caught_and_refused():
 @pytest.mark.parametrize("endpoint", sorted(EXPECTED))
 def test_anonymous_is_sent_to_login_unless_public(client, endpoint):
     method, path, allowed, _status = EXPECTED[endpoint]
-    response = client.open(path.format(user_id=1, project_id=1, household_id=1), method=method)
+    ids = dict(
+        user_id=1,
+        project_id=1,
+        household_id=1,
+        plan_id=1,
+        node_id=1,
+        day_id=1,
+        site_id=1,
+        building_id=1,
+    )
+    response = client.open(path.format(**ids), method=method)
     if allowed == PUBLIC:
         assert response.status_code in (200, 302)
         if response.status_code == 302:
@@ -90,10 +131,24 @@ def test_role_matrix(client, login_as, make_household, role, endpoint):
     method, path, allowed, status = EXPECTED[endpoint]
     user = login_as(role)
     household = make_household()
-    response = client.open(
-        path.format(user_id=user.id, project_id=household.project_id, household_id=household.id),
-        method=method,
-    )
+    household.project.land_delivery_date = date(2026, 6, 30)
+    plan = plan_for_project(db.session, household.project)
+    replan(db.session, plan, today=date(2025, 6, 2))
+    day = CalendarDay(day=date(2031, 1, 2), working=False)
+    db.session.add(day)
+    site, building = add_site(db.session)
+    db.session.flush()
+    ids = {
+        "user_id": user.id,
+        "project_id": household.project_id,
+        "household_id": household.id,
+        "plan_id": plan.id,
+        "node_id": plan.nodes[-1].id,
+        "day_id": day.id,
+        "site_id": site.id,
+        "building_id": building.id,
+    }
+    response = client.open(path.format(**ids), method=method)
     if role in allowed:
         assert response.status_code == status
     else:

@@ -44,6 +44,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with acting_as("browser-test"):
             seed_demo(db.session, households=DEMO_HOUSEHOLDS, seed=3)
             create_user(db.session, "wang.jingban", "王经办", Role.CASEWORKER, BROWSER_PASSWORD)
+            create_user(db.session, "zhao.lingdao", "赵区长", Role.LEADER, BROWSER_PASSWORD)
+            create_user(db.session, "li.ducha", "李督查", Role.SUPERVISOR, BROWSER_PASSWORD)
+            create_user(db.session, "admin.xitong", "系统管理员", Role.ADMIN, BROWSER_PASSWORD)
             db.session.commit()
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -86,3 +89,12 @@ def screenshot(page: object, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def log_in(page: object, base_url: str, username: str) -> None:
+    """Log in through the login form, as a person does."""
+    page.goto(f"{base_url}/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(BROWSER_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("heading", name="工作台").wait_for()

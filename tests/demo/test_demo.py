@@ -9,6 +9,7 @@ from resettle.demo.services import DEMO_AS_OF, reset_demo_accounts, seed_demo
 from resettle.extensions import db
 from resettle.households.models import STAGE_ORDER, CaseStep, CompensationMode, Household, Stage
 from resettle.idnumbers import validate_id_number
+from resettle.plans.services import household_deadlines
 from resettle.sites.models import Unit, UnitStatus
 
 
@@ -35,9 +36,14 @@ def test_seed_builds_consistent_demo_data(app):
     for h in households:
         assert validate_id_number(h.head_id_number) == h.head_id_number
         assert all(validate_id_number(m.id_number) == m.id_number for m in h.members)
-        dates = [s.actual_date for s in sorted(h.steps, key=lambda s: STAGE_ORDER.index(s.stage))]
+        recorded = sorted(
+            (s for s in h.steps if s.actual_date), key=lambda s: STAGE_ORDER.index(s.stage)
+        )
+        dates = [s.actual_date for s in recorded]
         assert dates == sorted(dates) and all(d <= DEMO_AS_OF for d in dates)
-        assert h.steps[-1].stage == h.stage
+        assert recorded[-1].stage == h.stage
+        # deadlines come from the project's plan
+        assert {Stage.SIGNED, Stage.VACATED} <= set(household_deadlines(db.session, h))
         reached = STAGE_ORDER.index(h.stage)
         if reached >= STAGE_ORDER.index(Stage.SIGNED):
             assert h.compensation_mode is not None

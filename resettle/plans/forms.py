@@ -1,0 +1,53 @@
+"""Plan forms: shape of the input only; the rules are in services."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+
+class NodeForm(FlaskForm):
+    name = StringField(_l("Node"), validators=[DataRequired(), Length(max=100)])
+    duration = IntegerField(
+        _l("Duration (working days, 0 = milestone)"),
+        validators=[InputRequired(), NumberRange(0, 5000)],
+    )
+    predecessors = SelectMultipleField(
+        _l("After (predecessors)"), coerce=int, validators=[Optional()]
+    )
+    lag = IntegerField(
+        _l("Lag after each predecessor (working days)"),
+        default=0,
+        validators=[Optional(), NumberRange(0, 1000)],
+    )
+    responsible_unit = StringField(_l("Responsible unit"), validators=[Optional(), Length(max=100)])
+    responsible_person = StringField(
+        _l("Responsible person"), validators=[Optional(), Length(max=64)]
+    )
+    leader = StringField(_l("Leader"), validators=[Optional(), Length(max=64)])
+    stage = SelectField(_l("Sets the deadline of the household stage"), validators=[Optional()])
+    actual_start = DateField(_l("Actual start"), validators=[Optional()])
+    actual_finish = DateField(_l("Actual finish"), validators=[Optional()])
+
+
+class CalendarDayForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[DataRequired()])
+    working = SelectField(
+        _l("Kind"),
+        choices=[("off", _l("Non-working day")), ("on", _l("Working day"))],
+        validators=[DataRequired()],
+    )
+    official = SelectField(
+        _l("Source"),
+        choices=[
+            ("local", _l("Local decision")),
+            ("official", _l("State Council holiday schedule")),
+        ],
+        validators=[DataRequired()],
+    )
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=100)])
+
+
+class OfficialYearForm(FlaskForm):
+    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(2004, 2100)])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])

@@ -1,0 +1,321 @@
+"""Plan screens: the wall chart (挂图作战), node editing, printing, and the working calendar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from resettle import clock
+from resettle.auth.models import Role
+from resettle.auth.policy import logged_in, role_required
+from resettle.db import utcnow
+from resettle.errors import RuleViolation
+from resettle.extensions import db
+from resettle.households.models import STAGE_ORDER, Stage
+from resettle.i18n import STAGE_LABELS
+from resettle.plans import bp
+from resettle.plans.forms import CalendarDayForm, NodeForm, OfficialYearForm
+from resettle.plans.gantt import GanttRow, render_gantt_pdf, render_gantt_svg
+from resettle.plans.models import CalendarDay, OfficialYear, Plan, PlanKind, PlanNode
+from resettle.plans.services import (
+    NodeData,
+    add_calendar_day,
+    app_calendar,
+    delete_node,
+    enter_official_year,
+    load_plan,
+    plan_for_project,
+    plan_for_site,
+    remove_calendar_day,
+    replan,
+    save_node,
+    target_of,
+    transition_risks,
+)
+from resettle.projects.models import ExpropriationProject
+from resettle.sites.models import ResettlementSite
+
+EDITORS = (Role.ADMIN, Role.CASEWORKER)
+
+
+def can_edit_plan(user: Any, plan: Plan) -> bool:
+    """Templates are the admin's; an owned plan is edited by admins and caseworkers."""
+    if plan.is_template:
+        return user.role == Role.ADMIN
+    return user.role in EDITORS
+
+
+def gantt_rows(plan: Plan) -> list[GanttRow]:
+    """The plan's scheduled nodes as wall-chart rows."""
+    today = clock.today()
+    rows = []
+    for node in plan.nodes:
+        if node.planned_start is None or node.planned_finish is None:
+            continue
+        overdue = node.actual_finish is None and node.planned_finish < today
+        rows.append(
+            GanttRow(
+                id=node.key,
+                name=node.name,
+                responsible_unit=node.responsible_unit,
+                responsible_person=node.responsible_person,
+                leader=node.leader,
+                planned_start=node.planned_start,
+                planned_finish=node.planned_finish,
+                actual_start=node.actual_start,
+                actual_finish=node.actual_finish,
+                forecast_start=node.forecast_start,
+                forecast_finish=node.forecast_finish,
+                milestone=node.duration == 0,
+                critical=node.critical,
+                late=overdue or (node.slip or 0) > 0,
+                provisional=node.provisional,
+                slip=node.slip,
+            )
+        )
+    return rows
+
+
+def _owner_label(plan: Plan) -> str:
+    if plan.is_template:
+        return _("Template")
+    if plan.project is not None:
+        return f"{plan.project.code} {plan.project.name}"
+    return plan.site.name if plan.site is not None else ""
+
+
+@bp.route("/")
+@logged_in
+def index():
+    projects = db.session.scalars(
+        sa.select(ExpropriationProject).order_by(ExpropriationProject.code)
+    )
+    sites = db.session.scalars(sa.select(ResettlementSite).order_by(ResettlementSite.name))
+    plans = {
+        (p.project_id, p.site_id): p
+        for p in db.session.scalars(sa.select(Plan).where(Plan.is_template.is_(False)))
+    }
+    templates = db.session.scalars(
+        sa.select(Plan).where(Plan.is_template.is_(True)).order_by(Plan.kind)
+    )
+    return render_template(
+        "plans/index.html",
+        projects=[(p, plans.get((p.id, None))) for p in projects],
+        sites=[(s, plans.get((None, s.id))) for s in sites],
+        templates=list(templates),
+        can_edit=current_user.role in EDITORS,
+    )
+
+
+@bp.route("/open/<kind>/<int:owner_id>", methods=["POST"])
+@role_required(*EDITORS)
+def open_plan(kind: str, owner_id: int):
+    if kind == "project":
+        owner = db.session.get(ExpropriationProject, owner_id) or abort(404)
+        plan = plan_for_project(db.session, owner)
+    elif kind == "site":
+        owner = db.session.get(ResettlementSite, owner_id) or abort(404)
+        plan = plan_for_site(db.session, owner)
+    else:
+        abort(404)
+    try:
+        replan(db.session, plan)
+    except RuleViolation as exc:
+        plan.schedule_error = exc.message[:300]
+    db.session.commit()
+    return redirect(url_for("plans.detail", plan_id=plan.id))
+
+
+@bp.route("/templates/<kind>", methods=["POST"])
+@role_required(Role.ADMIN)
+def open_template(kind: str):
+    from resettle.plans.services import template_for
+
+    if kind not in PlanKind._value2member_map_:
+        abort(404)
+    template = template_for(db.session, PlanKind(kind))
+    db.session.commit()
+    return redirect(url_for("plans.detail", plan_id=template.id))
+
+
+def _load(plan_id: int) -> Plan:
+    return load_plan(db.session, plan_id) or abort(404)
+
+
+@bp.route("/<int:plan_id>")
+@logged_in
+def detail(plan_id: int):
+    plan = _load(plan_id)
+    rows = gantt_rows(plan)
+    title = f"{_owner_label(plan)} · {plan.name}"
+    risks = []
+    if plan.project is not None:
+        risks = transition_risks(db.session, plan.project)
+    elif plan.site is not None:
+        owners = db.session.scalars(
+            sa.select(ExpropriationProject).where(ExpropriationProject.site_id == plan.site_id)
+        )
+        risks = [r for p in owners for r in transition_risks(db.session, p)]
+    return render_template(
+        "plans/detail.html",
+        plan=plan,
+        owner=_owner_label(plan),
+        target=target_of(plan),
+        svg=render_gantt_svg(rows, today=clock.today(), title=title, width_px=1400)
+        if rows
+        else None,
+        risks=risks,
+        can_edit=can_edit_plan(current_user, plan),
+        names={n.id: n.name for n in plan.nodes},
+    )
+
+
+@bp.route("/<int:plan_id>/gantt.pdf")
+@logged_in
+def gantt_pdf(plan_id: int):
+    plan = _load(plan_id)
+    rows = gantt_rows(plan)
+    if not rows:
+        flash(_("The plan has no scheduled dates to print yet."), "error")
+        return redirect(url_for("plans.detail", plan_id=plan.id))
+    pdf = render_gantt_pdf(
+        rows, today=clock.today(), title=f"{_owner_label(plan)} · {plan.name}", made_at=utcnow()
+    )
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"inline; filename=plan-{plan.id}-A3.pdf"},
+    )
+
+
+def _node_form(plan: Plan, node: PlanNode | None, formdata: Any = None) -> NodeForm:
+    form = NodeForm(formdata=formdata)
+    form.predecessors.choices = [(n.id, n.name) for n in plan.nodes if n is not node]
+    form.stage.choices = [("", _("None"))] + [(s.value, STAGE_LABELS[s]) for s in STAGE_ORDER]
+    if formdata is None and node is not None:
+        form.name.data = node.name
+        form.duration.data = node.duration
+        form.predecessors.data = [link.predecessor_id for link in node.predecessors]
+        form.lag.data = max((link.lag for link in node.predecessors), default=0)
+        form.responsible_unit.data = node.responsible_unit
+        form.responsible_person.data = node.responsible_person
+        form.leader.data = node.leader
+        form.stage.data = node.stage.value if node.stage else ""
+        form.actual_start.data = node.actual_start
+        form.actual_finish.data = node.actual_finish
+    return form
+
+
+@bp.route("/<int:plan_id>/nodes/new", methods=["GET", "POST"], endpoint="new_node")
+@bp.route("/<int:plan_id>/nodes/<int:node_id>/edit", methods=["GET", "POST"])
+@role_required(*EDITORS)
+def edit_node(plan_id: int, node_id: int | None = None):
+    plan = _load(plan_id)
+    if not can_edit_plan(current_user, plan):
+        abort(403)
+    node = None
+    if node_id is not None:
+        node = next((n for n in plan.nodes if n.id == node_id), None) or abort(404)
+    form = _node_form(plan, node, request.form if request.method == "POST" else None)
+    if form.validate_on_submit():
+        data = NodeData(
+            name=form.name.data,
+            duration=form.duration.data,
+            responsible_unit=form.responsible_unit.data,
+            responsible_person=form.responsible_person.data,
+            leader=form.leader.data,
+            stage=Stage(form.stage.data) if form.stage.data else None,
+            actual_start=form.actual_start.data,
+            actual_finish=form.actual_finish.data,
+            predecessors=tuple((pid, form.lag.data or 0) for pid in form.predecessors.data or ()),
+        )
+        try:
+            save_node(db.session, plan, node, data)
+        except RuleViolation as exc:
+            db.session.rollback()
+            plan = _load(plan_id)
+            node = next((n for n in plan.nodes if n.id == node_id), None)
+            form = _node_form(plan, node, request.form)
+            target = getattr(form, exc.field or "", None) or form.name
+            target.errors = (
+                [*target.errors, exc.message] if isinstance(target.errors, list) else [exc.message]
+            )
+            return render_template("plans/node_form.html", form=form, plan=plan, node=node)
+        db.session.commit()
+        flash(_("Saved, and the plan was scheduled again."), "success")
+        return redirect(url_for("plans.detail", plan_id=plan.id))
+    return render_template("plans/node_form.html", form=form, plan=plan, node=node)
+
+
+@bp.route("/<int:plan_id>/nodes/<int:node_id>/delete", methods=["POST"])
+@role_required(*EDITORS)
+def remove_node(plan_id: int, node_id: int):
+    plan = _load(plan_id)
+    if not can_edit_plan(current_user, plan):
+        abort(403)
+    node = next((n for n in plan.nodes if n.id == node_id), None) or abort(404)
+    try:
+        delete_node(db.session, plan, node)
+    except RuleViolation as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("plans.detail", plan_id=plan_id))
+    db.session.commit()
+    flash(_("Node removed, and the plan was scheduled again."), "success")
+    return redirect(url_for("plans.detail", plan_id=plan_id))
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def calendar():
+    day_form = CalendarDayForm(prefix="day")
+    year_form = OfficialYearForm(prefix="year")
+    if request.method == "POST" and "day-day" in request.form and day_form.validate_on_submit():
+        try:
+            add_calendar_day(
+                db.session,
+                day_form.day.data,
+                working=day_form.working.data == "on",
+                official=day_form.official.data == "official",
+                note=day_form.note.data,
+            )
+        except RuleViolation as exc:
+            db.session.rollback()
+            day_form.day.errors = [exc.message]
+        else:
+            db.session.commit()
+            flash(_("Saved, and every plan was scheduled again."), "success")
+            return redirect(url_for("plans.calendar"))
+    if request.method == "POST" and "year-year" in request.form and year_form.validate_on_submit():
+        try:
+            enter_official_year(db.session, year_form.year.data, year_form.note.data)
+        except RuleViolation as exc:
+            db.session.rollback()
+            year_form.year.errors = [exc.message]
+        else:
+            db.session.commit()
+            flash(_("Saved, and every plan was scheduled again."), "success")
+            return redirect(url_for("plans.calendar"))
+    cal = app_calendar(db.session)
+    return render_template(
+        "plans/calendar.html",
+        day_form=day_form,
+        year_form=year_form,
+        days=db.session.scalars(sa.select(CalendarDay).order_by(CalendarDay.day)).all(),
+        years=db.session.scalars(sa.select(OfficialYear).order_by(OfficialYear.year)).all(),
+        provisional_from=min(cal.provisional_years) if cal.provisional_years else None,
+    )
+
+
+@bp.route("/calendar/<int:day_id>/delete", methods=["POST"])
+@role_required(Role.ADMIN)
+def remove_day(day_id: int):
+    entry = db.session.get(CalendarDay, day_id) or abort(404)
+    remove_calendar_day(db.session, entry)
+    db.session.commit()
+    flash(_("Removed, and every plan was scheduled again."), "success")
+    return redirect(url_for("plans.calendar"))

@@ -1,0 +1,135 @@
+"""Plan screens: the wall chart, editing a node re-plans at once, the calendar page."""
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from resettle.auth.models import Role
+from resettle.extensions import db
+from resettle.plans.models import CalendarDay, Plan
+from resettle.plans.services import plan_for_project, replan
+
+
+def _plan(make_project, **overrides):
+    project = make_project(land_delivery_date=date(2026, 6, 30), **overrides)
+    plan = plan_for_project(db.session, project)
+    replan(db.session, plan, today=date(2025, 6, 2))
+    return project, plan
+
+
+def test_wall_chart_page_shows_the_gantt_and_the_responsibilities(client, login_as, make_project):
+    _project, plan = _plan(make_project)
+    login_as(Role.LEADER)
+    page = client.get(f"/plans/{plan.id}").get_data(as_text=True)
+    assert "<svg" in page and "签约" in page and "区房屋征收事务所" in page
+    assert 'data-testid="deadline-land_delivery">2026-06-30' in page
+    assert "编辑" not in page  # a leader reads, never edits
+
+
+def test_caseworker_makes_a_plan_from_the_template(client, login_as, make_project):
+    project = make_project(land_delivery_date=date(2026, 6, 30))
+    login_as(Role.CASEWORKER)
+    response = client.post(f"/plans/open/project/{project.id}")
+    assert response.status_code == 302
+    plan = db.session.scalar(sa.select(Plan).where(Plan.project_id == project.id))
+    assert [n.name for n in plan.nodes][:2] == ["征收决定公告", "入户调查"]
+    assert all(n.planned_finish for n in plan.nodes)
+
+
+def test_editing_a_duration_replans_at_once(client, login_as, make_project):
+    _project, plan = _plan(make_project)
+    signing = next(n for n in plan.nodes if n.key == "signing")
+    appraisal = next(n for n in plan.nodes if n.key == "appraisal")
+    before = appraisal.planned_finish
+    login_as(Role.CASEWORKER)
+    response = client.post(
+        f"/plans/{plan.id}/nodes/{signing.id}/edit",
+        data={
+            "name": "签约",
+            "duration": str(signing.duration + 20),
+            "predecessors": [str(appraisal.id)],
+            "lag": "0",
+            "stage": "signed",
+            "responsible_unit": "区房屋征收事务所",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(appraisal), appraisal.id).planned_finish < before
+
+
+def test_a_cycle_is_refused_on_the_page_and_nothing_changes(client, login_as, make_project):
+    _project, plan = _plan(make_project)
+    survey = next(n for n in plan.nodes if n.key == "survey")
+    demolition = next(n for n in plan.nodes if n.key == "demolition")
+    login_as(Role.CASEWORKER)
+    response = client.post(
+        f"/plans/{plan.id}/nodes/{survey.id}/edit",
+        data={
+            "name": "入户调查",
+            "duration": "30",
+            "predecessors": [str(demolition.id)],
+            "lag": "0",
+            "stage": "surveyed",
+        },
+    )
+    assert response.status_code == 200
+    assert "前置关系形成循环" in response.get_data(as_text=True)
+    db.session.expire_all()
+    links = db.session.get(type(survey), survey.id).predecessors
+    assert [link.predecessor.key for link in links] == ["decision"]
+
+
+def test_negative_duration_typed_by_hand_gets_a_message(client, login_as, make_project):
+    _project, plan = _plan(make_project)
+    survey = next(n for n in plan.nodes if n.key == "survey")
+    login_as(Role.CASEWORKER)
+    response = client.post(
+        f"/plans/{plan.id}/nodes/{survey.id}/edit", data={"name": "入户调查", "duration": "-3"}
+    )
+    assert response.status_code == 200
+
+
+def test_a3_pdf_of_the_wall_chart(client, login_as, make_project):
+    _project, plan = _plan(make_project)
+    login_as(Role.SUPERVISOR)
+    response = client.get(f"/plans/{plan.id}/gantt.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+
+
+def test_caseworker_cannot_edit_templates(client, login_as, make_project):
+    from resettle.plans.models import PlanKind
+    from resettle.plans.services import template_for
+
+    template = template_for(db.session, PlanKind.PROJECT)
+    node = template.nodes[0]
+    login_as(Role.CASEWORKER)
+    assert client.get(f"/plans/{template.id}/nodes/{node.id}/edit").status_code == 403
+
+
+def test_admin_adds_a_local_non_working_day_and_plans_move(client, login_as, make_project):
+    _project, plan = _plan(make_project)
+    sink = next(n for n in plan.nodes if n.key == "land_delivery")
+    assert sink.planned_finish == date(2026, 6, 30)
+    login_as(Role.ADMIN)
+    response = client.post(
+        "/plans/calendar",
+        data={
+            "day-day": "2026-06-30",
+            "day-working": "off",
+            "day-official": "local",
+            "day-note": "防汛停工",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(sink), sink.id).planned_finish == date(2026, 6, 29)
+    assert db.session.scalar(sa.select(CalendarDay.note)) == "防汛停工"
+    page = client.get("/plans/calendar").get_data(as_text=True)
+    assert "2026-06-30" in page and "防汛停工" in page
+
+
+def test_calendar_is_for_admins(client, login_as):
+    login_as(Role.CASEWORKER)
+    assert client.get("/plans/calendar").status_code == 403

@@ -73,6 +73,64 @@ ENTITY_LABELS = {
 }
 
 
+FIELD_LABELS = {
+    "case_number": _l("Case number"),
+    "head_name": _l("Head of household"),
+    "head_id_number": _l("ID number"),
+    "phone": _l("Phone"),
+    "house_address": _l("House address"),
+    "legal_area": _l("Legal floor area (m²)"),
+    "unregistered_area": _l("Unregistered area (m²)"),
+    "house_use": _l("Use"),
+    "appraisal_unit_price": _l("Appraised unit price (yuan/m²)"),
+    "appraisal_value": _l("Appraised value (yuan)"),
+    "compensation_mode": _l("Compensation mode"),
+    "entitled_area": _l("Entitled resettlement area (m²)"),
+    "selection_order": _l("Selection order number"),
+    "caseworker_id": _l("Responsible caseworker"),
+    "stage": _l("Stage"),
+    "note": _l("Note"),
+    "project_id": _l("Expropriation project"),
+    "actual_date": _l("Date"),
+    "deadline": _l("Deadline"),
+    "status": _l("Status"),
+    "household_id": _l("Household"),
+    "name": _l("Name"),
+    "relation": _l("Relation"),
+    "id_number": _l("ID number"),
+    "amount": _l("Amount (yuan)"),
+    "paid_on": _l("Paid on"),
+    "voucher_number": _l("Voucher number"),
+    "payee": _l("Payee"),
+    "kind": _l("Payment type"),
+    "reason": _l("Reason"),
+    "duration": _l("Duration (working days, 0 = milestone)"),
+    "planned_start": _l("Deadline start"),
+    "planned_finish": _l("Deadline"),
+    "forecast_finish": _l("Forecast finish"),
+    "actual_start": _l("Actual start"),
+    "actual_finish": _l("Actual finish"),
+    "responsible_unit": _l("Responsible unit"),
+    "responsible_person": _l("Responsible person"),
+    "leader": _l("Leader"),
+    "land_delivery_date": _l("Land delivery date"),
+    "promised_handover_date": _l("Promised handover date"),
+}
+
+
+def audit_value(field: str, value: Any) -> Any:
+    """A stored value as people read it: stages, modes and payment types by their names."""
+    labels = {"stage": STAGE_LABELS, "compensation_mode": MODE_LABELS, "kind": PAYMENT_KIND_LABELS}
+    table = labels.get(field)
+    if table is not None and value is not None:
+        for key, label in table.items():
+            if key.value == value:
+                return label
+    if field == "stage" and isinstance(value, list):
+        return [audit_value(field, v) for v in value]
+    return "—" if value in (None, "") else value
+
+
 def select_locale() -> str:
     """The language chosen in this session, else Chinese (also outside requests: CLI)."""
     chosen = session.get("lang") if has_request_context() else None
@@ -109,6 +167,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["isodate"] = format_date
     app.jinja_env.filters["localtime"] = format_local_time
+    app.jinja_env.globals["audit_value"] = audit_value
 
     @app.context_processor
     def labels() -> dict[str, Any]:
@@ -119,6 +178,7 @@ def register_template_helpers(app: Flask) -> None:
             "PAYMENT_KIND_LABELS": PAYMENT_KIND_LABELS,
             "ACTION_LABELS": ACTION_LABELS,
             "ENTITY_LABELS": ENTITY_LABELS,
+            "FIELD_LABELS": FIELD_LABELS,
             "current_locale": select_locale(),
             "LANGUAGES": app.config["LANGUAGES"],
         }

@@ -88,7 +88,8 @@ class EditHouseholdForm(HouseholdForm):
 
 
 class StepForm(FlaskForm):
-    stage = HiddenField(validators=[DataRequired()])
+    # rendered by hand as a <select> of the household's stages (not a hidden field)
+    stage = StringField(validators=[DataRequired()])
     actual_date = DateField(_l("Date"), validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 

@@ -102,6 +102,7 @@ def _clean(data: HouseholdData) -> HouseholdData:
     if not data.house_address:
         raise RuleViolation(_("The address of the house is required."), "house_address")
     data.phone = (data.phone or "").strip() or None
+    data.note = (data.note or "").strip() or None
     for name in (
         "legal_area",
         "unregistered_area",

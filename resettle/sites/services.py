@@ -78,12 +78,17 @@ def create_site(session: Session, data: SiteData) -> ResettlementSite:
 
 
 def update_site(session: Session, site: ResettlementSite, data: SiteData) -> ResettlementSite:
-    """Save the name, location and promised handover date of an estate."""
+    """Save the name, location and promised handover date of an estate (a new date re-plans)."""
     data = _check_site(session, data, site.id)
+    moved = site.promised_handover_date != data.promised_handover_date
     site.name = data.name
     site.location = data.location
     site.promised_handover_date = data.promised_handover_date
     session.flush()
+    if moved:  # deadlines are set backwards from the promised date: re-plan at once
+        from resettle.plans.services import replan_owner
+
+        replan_owner(session, site_id=site.id)
     return site
 
 

@@ -95,7 +95,7 @@ def test_household_history_page_for_supervisor(client, login_as, make_household)
     db.session.flush()
     login_as(Role.SUPERVISOR)
     page = client.get(f"/audit/Household/{household.id}").get_data(as_text=True)
-    assert "被征收户" in page and "李四" in page and "selection_order" in page
+    assert "被征收户" in page and "李四" in page and "选房顺序号" in page
     assert "新增" in page and "修改" in page
 
 

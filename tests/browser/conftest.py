@@ -33,6 +33,17 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 BROWSER_PASSWORD = "Browser-Test-Pass-9"
 DEMO_HOUSEHOLDS = 60
+LIVE_APPS: list = []  # the live server's app, for tests that read its database
+
+
+def live_count(model: type) -> int:
+    """How many rows of `model` the live server's database holds now."""
+    import sqlalchemy as sa
+
+    with LIVE_APPS[-1].app_context():
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(model))
+        db.session.remove()
+    return count
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +60,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             create_user(db.session, "admin.xitong", "系统管理员", Role.ADMIN, BROWSER_PASSWORD)
             db.session.commit()
         db.session.remove()
+    LIVE_APPS.append(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -249,3 +249,34 @@ def test_transition_overrun_is_flagged_with_extra_months(make_project, make_hous
         == next(n for n in plan.nodes if n.key == "handover").planned_finish
     )
     assert _deadline(money, Stage.HANDED_OVER) is None
+
+
+def test_a_new_promised_handover_date_replans_the_estate(make_project):
+    from resettle.sites.services import site_data, update_site
+
+    site = ResettlementSite(name="新苑", promised_handover_date=date(2027, 6, 30))
+    db.session.add(site)
+    db.session.flush()
+    plan = plan_for_site(db.session, site)
+    replan(db.session, plan, today=TODAY)
+    handover = next(n for n in plan.nodes if n.key == "handover")
+    assert handover.planned_finish == date(2027, 6, 30)
+    data = site_data(site)
+    data.promised_handover_date = date(2027, 12, 31)
+    update_site(db.session, site, data)
+    db.session.refresh(handover)
+    assert handover.planned_finish == date(2027, 12, 31)
+
+
+def test_a_new_land_delivery_date_replans_the_project(make_project):
+    from resettle.projects.services import project_data, update_project
+
+    project = make_project(land_delivery_date=date(2026, 6, 30))
+    plan = plan_for_project(db.session, project)
+    replan(db.session, plan, today=TODAY)
+    data = project_data(project)
+    data.land_delivery_date = date(2026, 9, 30)
+    update_project(db.session, project, data)
+    sink = next(n for n in plan.nodes if n.key == "land_delivery")
+    db.session.refresh(sink)
+    assert sink.planned_finish == date(2026, 9, 30)

@@ -60,6 +60,9 @@ class BaseConfig:
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "30"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
+    IMPORT_UPLOAD_DIR = os.environ.get("IMPORT_UPLOAD_DIR")  # default: instance/uploads
+    UNIT_IMPORT_DIR = os.environ.get("UNIT_IMPORT_DIR")  # default: instance/imports
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")  # notice QR codes
 
 
 class DevelopmentConfig(BaseConfig):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -90,3 +91,21 @@ def fill(conn: sa.Connection, households: int, *, projects: int = 2, seed: int =
     for start in range(0, len(steps), 50000):
         conn.execute(sa.insert(CaseStep), steps[start : start + 50000])
     return time.perf_counter() - started
+
+
+def on_each_database(measure: Callable[[str, str], bool], purpose: str) -> int:
+    """Run `measure(url, label)` on a fresh SQLite file and, when BENCH_DATABASE_URL is set,
+    on a fresh PostgreSQL database; the exit status is 0 only when every run passed."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        ok &= measure(f"sqlite:///{tmp}/{purpose}.sqlite3", "SQLite")
+    if os.environ.get("BENCH_DATABASE_URL"):
+        os.environ["TEST_DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+        from tests.dbs import fresh_database
+
+        ok &= measure(fresh_database(purpose, Path(tempfile.gettempdir())), "PostgreSQL")
+    return 0 if ok else 1

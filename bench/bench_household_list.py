@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask_migrate import upgrade  # noqa: E402
 
-from bench._data import PASSWORD, fill  # noqa: E402
+from bench._data import PASSWORD, fill, on_each_database  # noqa: E402
 from resettle import create_app  # noqa: E402
 from resettle.extensions import db  # noqa: E402
 
@@ -70,17 +69,7 @@ def measure(url: str, label: str) -> bool:
 
 
 def main() -> int:
-    ok = True
-    with tempfile.TemporaryDirectory() as tmp:
-        ok &= measure(f"sqlite:///{tmp}/bench-list.sqlite3", "SQLite")
-    pg = os.environ.get("BENCH_DATABASE_URL")
-    if pg:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        os.environ["TEST_DATABASE_URL"] = pg
-        from tests.dbs import fresh_database
-
-        ok &= measure(fresh_database("bench_list", Path(tempfile.gettempdir())), "PostgreSQL")
-    return 0 if ok else 1
+    return on_each_database(measure, "bench_list")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
-from bench._data import fill  # noqa: E402
+from bench._data import fill, on_each_database  # noqa: E402
 from resettle import create_app  # noqa: E402
 from resettle.extensions import db  # noqa: E402
 from resettle.households.models import Household, Stage  # noqa: E402
@@ -70,15 +69,7 @@ def measure(url: str, label: str) -> bool:
 
 
 def main() -> int:
-    ok = True
-    with tempfile.TemporaryDirectory() as tmp:
-        ok &= measure(f"sqlite:///{tmp}/bench-replan.sqlite3", "SQLite")
-    if os.environ.get("BENCH_DATABASE_URL"):
-        os.environ["TEST_DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
-        from tests.dbs import fresh_database
-
-        ok &= measure(fresh_database("bench_replan", Path(tempfile.gettempdir())), "PostgreSQL")
-    return 0 if ok else 1
+    return on_each_database(measure, "bench_replan")
 
 
 if __name__ == "__main__":

@@ -83,15 +83,21 @@ def _register_blueprints(app: Flask) -> None:
     from resettle.auth import views as _auth_views  # noqa: F401
     from resettle.dashboard import bp as dashboard_bp
     from resettle.dashboard import views as _dashboard_views  # noqa: F401
+    from resettle.funds import bp as funds_bp
+    from resettle.funds import views as _fund_views  # noqa: F401
     from resettle.households import bp as households_bp
     from resettle.households import import_views as _household_import_views  # noqa: F401
     from resettle.households import views as _household_views  # noqa: F401
+    from resettle.notices import bp as notices_bp
+    from resettle.notices import views as _notice_views  # noqa: F401
     from resettle.plans import bp as plans_bp
     from resettle.plans import views as _plan_views  # noqa: F401
     from resettle.projects import bp as projects_bp
     from resettle.projects import views as _project_views  # noqa: F401
     from resettle.sites import bp as sites_bp
     from resettle.sites import views as _site_views  # noqa: F401
+    from resettle.supervision import bp as supervision_bp
+    from resettle.supervision import views as _supervision_views  # noqa: F401
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
@@ -100,6 +106,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(households_bp, url_prefix="/households")
     app.register_blueprint(sites_bp, url_prefix="/sites")
     app.register_blueprint(plans_bp, url_prefix="/plans")
+    app.register_blueprint(notices_bp, url_prefix="/notices")
+    app.register_blueprint(supervision_bp, url_prefix="/supervision")
+    app.register_blueprint(funds_bp, url_prefix="/funds")
 
 
 def _register_hooks(app: Flask) -> None:
@@ -205,15 +214,21 @@ def _register_error_pages(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from resettle.auth.cli import users_cli
     from resettle.demo.cli import demo_cli
+    from resettle.funds.cli import funds_cli
     from resettle.households.cli import households_cli
+    from resettle.notices.cli import notices_cli
     from resettle.plans.cli import plan_cli
     from resettle.projects.cli import projects_cli
+    from resettle.supervision.cli import supervision_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(funds_cli)
     app.cli.add_command(plan_cli)
     app.cli.add_command(projects_cli)
     app.cli.add_command(households_cli)
+    app.cli.add_command(notices_cli)
+    app.cli.add_command(supervision_cli)
 
 
 def _register_template_helpers(app: Flask) -> None:

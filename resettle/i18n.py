@@ -11,7 +11,7 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
 from resettle.auth.models import Role
-from resettle.funds.models import PaymentKind
+from resettle.funds.models import PaymentKind, SourceKind
 from resettle.households.models import CompensationMode, Stage
 
 STAGE_LABELS = {
@@ -48,6 +48,13 @@ PAYMENT_KIND_LABELS = {
     PaymentKind.OTHER: _l("Other"),
 }
 
+SOURCE_KIND_LABELS = {
+    SourceKind.FISCAL: _l("Fiscal allocation"),
+    SourceKind.SPECIAL_BOND: _l("Special-purpose bond"),
+    SourceKind.PLATFORM: _l("Platform company"),
+    SourceKind.OTHER: _l("Other"),
+}
+
 ACTION_LABELS = {
     "insert": _l("Created"),
     "update": _l("Changed"),
@@ -70,6 +77,10 @@ ENTITY_LABELS = {
     "HouseholdMember": _l("Household member"),
     "CaseStep": _l("Case step"),
     "Payment": _l("Payment"),
+    "CompensationRule": _l("Compensation rules"),
+    "FundSource": _l("Fund source"),
+    "Plan": _l("Plan"),
+    "PlanNode": _l("Plan node"),
 }
 
 
@@ -176,6 +187,7 @@ def register_template_helpers(app: Flask) -> None:
             "ROLE_LABELS": ROLE_LABELS,
             "MODE_LABELS": MODE_LABELS,
             "PAYMENT_KIND_LABELS": PAYMENT_KIND_LABELS,
+            "SOURCE_KIND_LABELS": SOURCE_KIND_LABELS,
             "ACTION_LABELS": ACTION_LABELS,
             "ENTITY_LABELS": ENTITY_LABELS,
             "FIELD_LABELS": FIELD_LABELS,

@@ -2,11 +2,26 @@
 
 from resettle.audit.models import AuditEvent
 from resettle.auth.models import Role, User
-from resettle.funds.models import Payment, PaymentKind
+from resettle.funds.models import (
+    CompensationRule,
+    FundSource,
+    MonthCounting,
+    Payment,
+    PaymentKind,
+    SourceKind,
+)
 from resettle.households.models import CaseStep, CompensationMode, Household, HouseholdMember, Stage
+from resettle.notices.models import Notice, NoticeDocument, NoticeSequence, NoticeType
 from resettle.plans.models import CalendarDay, OfficialYear, Plan, PlanKind, PlanLink, PlanNode
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import Building, ResettlementSite, Unit, UnitStatus
+from resettle.supervision.models import (
+    ItemKind,
+    OrderStatus,
+    SupervisionItem,
+    SupervisionOrder,
+    SupervisionResponse,
+)
 
 __all__ = [
     "AuditEvent",
@@ -16,6 +31,10 @@ __all__ = [
     "ExpropriationProject",
     "Household",
     "Payment",
+    "CompensationRule",
+    "FundSource",
+    "MonthCounting",
+    "SourceKind",
     "CalendarDay",
     "OfficialYear",
     "Plan",
@@ -30,4 +49,13 @@ __all__ = [
     "Unit",
     "UnitStatus",
     "User",
+    "ItemKind",
+    "Notice",
+    "NoticeDocument",
+    "NoticeSequence",
+    "NoticeType",
+    "OrderStatus",
+    "SupervisionItem",
+    "SupervisionOrder",
+    "SupervisionResponse",
 ]

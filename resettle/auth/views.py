@@ -16,6 +16,7 @@ from resettle.auth.services import authenticate, change_password
 from resettle.db import utcnow
 from resettle.errors import RuleViolation
 from resettle.extensions import db, limiter
+from resettle.forms import show_violation
 
 
 def safe_next(target: str | None) -> str | None:
@@ -79,7 +80,7 @@ def password():
             )
         except RuleViolation as exc:
             db.session.rollback()
-            getattr(form, exc.field or "new_password", form.new_password).errors.append(exc.message)
+            show_violation(form, exc, "new_password")
         else:
             db.session.commit()
             flash(_("Your password has been changed."), "success")

@@ -232,6 +232,7 @@ def seed_demo(session: Session, *, households: int = 400, seed: int = 2025) -> d
         created += count
     session.flush()
     _make_plans(session, projects, site)
+    _make_money(session, projects, rng)
     return {
         "projects": len(PROJECTS),
         "households": created,
@@ -380,7 +381,80 @@ def _make_plans(
             node.actual_start = node.actual_finish = date(2025, 9, 1)
         elif node.key == "topping":
             node.actual_start = date(2025, 9, 2)
+        # contract instalments for the estate's builder, paid when the node finishes
+        node.payment_amount = {
+            "topping": Decimal("60000000.00"),
+            "acceptance": Decimal("90000000.00"),
+            "handover": Decimal("30000000.00"),
+        }.get(node.key)
     replan(session, plan)
+
+
+RULES = {
+    "moving_allowance_per_m2": Decimal("15.00"),
+    "temporary_allowance_per_m2_month": Decimal("12.00"),
+    "signing_bonus": Decimal("20000.00"),
+    "price_within_entitled": Decimal("3200.00"),
+    "band_m2": Decimal("10.00"),
+    "price_first_band": Decimal("5800.00"),
+    "price_beyond_band": Decimal("11500.00"),
+    "overrun_tiers": "1:2",
+    "compensation_due_days": 15,
+}
+# Money the district has lined up per project: enough at first, short later (a funding gap
+# the fund plan shows months ahead).
+SOURCES = {
+    "ZQ2025-01": [
+        ("fiscal", "区财政征收补偿专项资金", Decimal("200000000.00"), date(2025, 3, 1)),
+        ("special_bond", "2025年第一批土地储备专项债", Decimal("100000000.00"), date(2025, 6, 1)),
+        ("platform", "区城投公司融资", Decimal("40000000.00"), date(2026, 3, 1)),
+    ],
+    "ZQ2025-02": [
+        ("fiscal", "区财政征收补偿专项资金", Decimal("120000000.00"), date(2025, 9, 1)),
+        ("special_bond", "2026年第一批土地储备专项债", Decimal("60000000.00"), date(2026, 4, 1)),
+    ],
+}
+
+
+def _make_money(session: Session, projects: list[ExpropriationProject], rng: random.Random) -> None:
+    """Rules, fund sources, and the compensation payment every vacated household got first."""
+    from resettle.funds.models import Payment, PaymentKind, SourceKind
+    from resettle.funds.services import RuleData, add_fund_source, create_rule_version
+
+    for project in projects:
+        rule = create_rule_version(
+            session, project, RuleData(effective_from=project.decision_date, **RULES)
+        )
+        for kind, name, amount, available_on in SOURCES[project.code]:
+            add_fund_source(
+                session,
+                project,
+                kind=SourceKind(kind),
+                name=name,
+                amount=amount,
+                available_on=available_on,
+            )
+        households = session.scalars(
+            sa.select(Household).where(Household.project_id == project.id).order_by(Household.id)
+        )
+        for household in households:
+            steps = {s.stage: s.actual_date for s in household.steps if s.actual_date}
+            if Stage.SIGNED in steps:
+                household.rule_id = rule.id
+            if Stage.VACATED in steps:
+                signed, vacated = steps[Stage.SIGNED], steps[Stage.VACATED]
+                paid_on = signed + timedelta(days=rng.randint(0, max((vacated - signed).days, 0)))
+                session.add(
+                    Payment(
+                        household=household,
+                        kind=PaymentKind.COMPENSATION,
+                        amount=household.appraisal_value,
+                        paid_on=paid_on,
+                        voucher_number=f"{project.code}-PZ-{household.id:05d}",
+                        payee=household.head_name,
+                    )
+                )
+    session.flush()
 
 
 def reset_demo_accounts(session: Session) -> list[tuple[str, str, str]]:

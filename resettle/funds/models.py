@@ -1,4 +1,4 @@
-"""Money actually paid out (Payment). Plans and sources come with the funds work."""
+"""Money: compensation rules (versioned), fund sources, and payments actually made."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ class Payment(db.Model):
     __tablename__ = "payments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(sa.ForeignKey("households.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("households.id"), index=True)
+    # A contractor's instalment for a plan node (demolition, construction) instead of a household
+    plan_node_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan_nodes.id"), index=True)
     kind: Mapped[PaymentKind] = mapped_column(str_enum(PaymentKind, "payment_kind"))
     amount: Mapped[Decimal] = mapped_column(Money)
     paid_on: Mapped[date]
@@ -48,8 +50,82 @@ class Payment(db.Model):
         sa.CheckConstraint(
             "(reversed_at IS NULL) = (reversal_reason IS NULL)", name="reversal_has_reason"
         ),
+        sa.CheckConstraint(
+            "(household_id IS NULL) <> (plan_node_id IS NULL)", name="household_or_node"
+        ),
     )
 
     @property
     def is_reversed(self) -> bool:
         return self.reversed_at is not None
+
+
+class MonthCounting(enum.StrEnum):
+    STARTED = "started"  # a started month counts as a whole month
+    WHOLE = "whole"  # only completed months count
+
+
+class CompensationRule(db.Model):
+    """One version of a project's compensation rules; households keep the version they signed."""
+
+    __tablename__ = "compensation_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("expropriation_projects.id"))
+    version: Mapped[int]
+    effective_from: Mapped[date]
+    moving_allowance_per_m2: Mapped[Decimal] = mapped_column(Money)
+    temporary_allowance_per_m2_month: Mapped[Decimal] = mapped_column(Money)
+    month_counting: Mapped[MonthCounting] = mapped_column(
+        str_enum(MonthCounting, "month_counting"), default=MonthCounting.STARTED
+    )
+    signing_bonus: Mapped[Decimal] = mapped_column(Money)
+    # Price of the new flat per m² for a property swap: within the entitled area, the first
+    # extra band of `band_m2`, and beyond it.
+    price_within_entitled: Mapped[Decimal] = mapped_column(Money)
+    band_m2: Mapped[Decimal] = mapped_column(Money)
+    price_first_band: Mapped[Decimal] = mapped_column(Money)
+    price_beyond_band: Mapped[Decimal] = mapped_column(Money)
+    # Transition months past the period are paid with a multiplier, in tiers:
+    # "1:2" = ×2 from the first overdue month; "1:1.5,7:2" = ×1.5 from the 1st, ×2 from the 7th.
+    overrun_tiers: Mapped[str] = mapped_column(sa.String(100), default="1:2")
+    compensation_due_days: Mapped[int] = mapped_column(default=15)
+    note: Mapped[str | None] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    project = relationship("ExpropriationProject")
+
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "version", name="uq_compensation_rules_project_version"),
+        sa.CheckConstraint("version > 0", name="version_positive"),
+        sa.CheckConstraint(
+            "moving_allowance_per_m2 >= 0 AND temporary_allowance_per_m2_month >= 0"
+            " AND signing_bonus >= 0 AND price_within_entitled >= 0 AND band_m2 >= 0"
+            " AND price_first_band >= 0 AND price_beyond_band >= 0",
+            name="amounts_nonneg",
+        ),
+        sa.CheckConstraint("compensation_due_days >= 0", name="due_days_nonneg"),
+    )
+
+
+class SourceKind(enum.StrEnum):
+    FISCAL = "fiscal"  # 财政拨款
+    SPECIAL_BOND = "special_bond"  # 专项债
+    PLATFORM = "platform"  # 平台公司
+    OTHER = "other"
+
+
+class FundSource(db.Model):
+    """Money that becomes available to a project on a date."""
+
+    __tablename__ = "fund_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("expropriation_projects.id"), index=True)
+    kind: Mapped[SourceKind] = mapped_column(str_enum(SourceKind, "source_kind"))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    available_on: Mapped[date]
+    note: Mapped[str | None] = mapped_column(sa.String(300))
+
+    __table_args__ = (sa.CheckConstraint("amount > 0", name="amount_positive"),)

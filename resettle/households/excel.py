@@ -1157,7 +1157,7 @@ _FORMATS = {
 }
 
 
-def _cell(ws: Any, value: Any, number_format: str | None = None, bold: bool = False) -> Any:
+def safe_cell(ws: Any, value: Any, number_format: str | None = None, bold: bool = False) -> Any:
     """A cell whose text is never taken for a formula (=, +, -, @ at the start stay text)."""
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
@@ -1180,7 +1180,7 @@ def _sheet(workbook: Any, title: str, fields: list[str], headers: list[str]) -> 
         if name in _FORMATS:
             ws.column_dimensions[letter].number_format = _FORMATS[name]
     ws.freeze_panes = "A2"
-    ws.append([_cell(ws, h, bold=True) for h in headers])
+    ws.append([safe_cell(ws, h, bold=True) for h in headers])
     return ws
 
 
@@ -1199,7 +1199,7 @@ def import_template() -> bytes:
     mode_letter = get_column_letter(fields.index("compensation_mode") + 1)
     modes.add(f"{mode_letter}2:{mode_letter}10000")
     ws.data_validations.append(modes)
-    ws.append([_cell(ws, EXAMPLE_ROW[f], _FORMATS.get(f)) for f in fields])
+    ws.append([safe_cell(ws, EXAMPLE_ROW[f], _FORMATS.get(f)) for f in fields])
     return _to_bytes(workbook)
 
 
@@ -1234,5 +1234,5 @@ def export_households(
         values["survey_date"] = survey_date
         if not full_ids:
             values["head_id_number"] = mask_id_number(household.head_id_number)
-        ws.append([_cell(ws, values[f], _FORMATS.get(f)) for f in fields])
+        ws.append([safe_cell(ws, values[f], _FORMATS.get(f)) for f in fields])
     return _to_bytes(workbook)

@@ -61,6 +61,8 @@ class Household(db.Model):
     )
     note: Mapped[str | None] = mapped_column(sa.Text)
     caseworker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # The compensation rules the household signed under (set when signing is recorded).
+    rule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("compensation_rules.id"))
     version_id: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -75,6 +77,7 @@ class Household(db.Model):
     units = relationship("Unit", back_populates="household", order_by="Unit.id")
     payments = relationship("Payment", back_populates="household", order_by="Payment.paid_on")
     caseworker = relationship("User", foreign_keys=[caseworker_id])
+    rule = relationship("CompensationRule")
 
     __mapper_args__ = {"version_id_col": version_id}
     __table_args__ = (

@@ -411,6 +411,10 @@ def record_step(
     step.note = (note or "").strip() or None
     step.recorded_at = utcnow()
     household.stage = stage
+    if stage == Stage.SIGNED:
+        from resettle.funds.services import assign_rule_at_signing
+
+        assign_rule_at_signing(session, household, actual_date)
     if stage == Stage.HANDED_OVER:
         for unit in household.units:
             unit.status = UnitStatus.HANDED_OVER
@@ -444,6 +448,8 @@ def undo_last_step(session: Session, household: Household, *, reason: str, user:
     if undone == Stage.HANDED_OVER:
         for unit in household.units:
             unit.status = UnitStatus.ALLOCATED
+    if undone == Stage.SIGNED:
+        household.rule_id = None
     recorded = [s for s in household.steps if s.actual_date is not None and s.stage != undone]
     household.stage = max(recorded, key=lambda s: STAGE_ORDER.index(s.stage)).stage
     session.flush()

@@ -18,6 +18,9 @@ from resettle.auth.policy import logged_in, role_required
 from resettle.db import utcnow
 from resettle.errors import RuleViolation
 from resettle.extensions import db
+from resettle.forms import show_violation
+from resettle.funds.forms import ReverseForm
+from resettle.funds.services import household_money
 from resettle.households import bp
 from resettle.households.forms import (
     EditHouseholdForm,
@@ -125,15 +128,6 @@ def _data_from_form(form: HouseholdForm) -> HouseholdData:
     )
 
 
-def _put_error(form: Any, exc: RuleViolation, fallback: str) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is None or not hasattr(target, "errors") or isinstance(target.errors, dict):
-        target = getattr(form, fallback)
-    if not isinstance(target.errors, list):
-        target.errors = list(target.errors)
-    target.errors.append(exc.message)
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*EDITORS)
 def new():
@@ -158,7 +152,7 @@ def new():
             )
         except RuleViolation as exc:
             db.session.rollback()
-            _put_error(form, exc, "head_name")
+            show_violation(form, exc, "head_name")
         else:
             db.session.commit()
             flash(_("Household %(case)s registered.", case=household.case_number), "success")
@@ -184,6 +178,9 @@ def _detail(household: Household, **forms: Any) -> str:
         "households/detail.html",
         household=household,
         deadlines=household_deadlines(db.session, household),
+        money=household_money(db.session, household),
+        reverse_form=ReverseForm(),
+        can_reverse=current_user.role in (Role.ADMIN, Role.SUPERVISOR),
         summary=household_summary(household),
         steps=steps,
         step_form=step_form,
@@ -254,7 +251,7 @@ def edit(household_id: int):
         )
     except RuleViolation as exc:
         db.session.rollback()
-        _put_error(form, exc, "head_name")
+        show_violation(form, exc, "head_name")
         return render_template("households/form.html", form=form, household=household)
     flash(_("Saved."), "success")
     return redirect(url_for("households.detail", household_id=household.id))
@@ -352,7 +349,7 @@ def payment(household_id: int):
         except RuleViolation as exc:
             db.session.rollback()
             household = _load(household_id)
-            _put_error(form, exc, "amount")
+            show_violation(form, exc, "amount")
             return _detail(household, payment_form=form)
         db.session.commit()
         flash(_("Payment recorded."), "success")

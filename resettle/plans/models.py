@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from resettle.db import UTCDateTime, str_enum, utcnow
+from resettle.db import Money, UTCDateTime, str_enum, utcnow
 from resettle.extensions import db
 from resettle.households.models import Stage
 
@@ -95,6 +96,8 @@ class PlanNode(db.Model):
     responsible_person: Mapped[str | None] = mapped_column(sa.String(64))
     leader: Mapped[str | None] = mapped_column(sa.String(64))
     stage: Mapped[Stage | None] = mapped_column(str_enum(Stage, "plan_node_stage"))
+    # Money paid when the node finishes (a construction or demolition contract instalment).
+    payment_amount: Mapped[Decimal | None] = mapped_column(Money)
     actual_start: Mapped[date | None]
     actual_finish: Mapped[date | None]
     # Results of the last scheduling run (deadlines from the backward pass, forecast forward).
@@ -116,6 +119,7 @@ class PlanNode(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("plan_id", "key", name="uq_plan_nodes_plan_key"),
         sa.CheckConstraint("duration >= 0", name="duration_nonneg"),
+        sa.CheckConstraint("payment_amount IS NULL OR payment_amount >= 0", name="payment_nonneg"),
         sa.CheckConstraint(
             "actual_finish IS NULL OR actual_start IS NULL OR actual_finish >= actual_start",
             name="actual_order",

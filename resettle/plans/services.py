@@ -17,6 +17,7 @@ from resettle.calendar import WorkCalendar
 from resettle.db import utcnow
 from resettle.errors import RuleViolation
 from resettle.households.models import STAGE_ORDER, CaseStep, CompensationMode, Household, Stage
+from resettle.months import add_months, months_between
 from resettle.plans.models import CalendarDay, OfficialYear, Plan, PlanKind, PlanLink, PlanNode
 from resettle.projects.models import ExpropriationProject
 from resettle.scheduling import Dependency, Node, SchedulingError, schedule
@@ -360,26 +361,9 @@ class TransitionRisk:
     extra_months: int
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later (the month's last day when it is shorter)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for candidate in range(day.day, 27, -1):
-        try:
-            return date(year, month, candidate)
-        except ValueError:
-            continue
-    return date(year, month, min(day.day, 28))
-
-
 def months_started(start: date, end: date) -> int:
     """Whole months from start to end, a started month counting as one (0 when end <= start)."""
-    if end <= start:
-        return 0
-    months = (end.year - start.year) * 12 + (end.month - start.month)
-    if add_months(start, months) < end:
-        months += 1
-    return months
+    return months_between(start, end, started_counts=True)
 
 
 def transition_risks(session: Session, project: ExpropriationProject) -> list[TransitionRisk]:

@@ -13,6 +13,7 @@ from resettle.auth.policy import logged_in, role_required
 from resettle.dashboard.services import dashboard_figures
 from resettle.errors import RuleViolation
 from resettle.extensions import db
+from resettle.forms import show_violation
 from resettle.projects import bp
 from resettle.projects.forms import ProjectForm
 from resettle.projects.models import ExpropriationProject
@@ -46,7 +47,7 @@ def new():
             project = create_project(db.session, _form_data(form))
         except RuleViolation as exc:
             db.session.rollback()
-            getattr(form, exc.field or "code").errors.append(exc.message)
+            show_violation(form, exc, "code")
         else:
             db.session.commit()
             flash(_("Project %(code)s created.", code=project.code), "success")
@@ -65,7 +66,7 @@ def edit(project_id: int):
             update_project(db.session, project, _form_data(form))
         except RuleViolation as exc:
             db.session.rollback()
-            getattr(form, exc.field or "code").errors.append(exc.message)
+            show_violation(form, exc, "code")
         else:
             db.session.commit()
             flash(_("Project %(code)s saved.", code=project.code), "success")

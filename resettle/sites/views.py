@@ -28,6 +28,7 @@ from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
 from resettle.errors import RuleViolation
 from resettle.extensions import db
+from resettle.forms import show_violation
 from resettle.households.models import Household
 from resettle.sites import bp
 from resettle.sites.excel import COLUMNS, read_units_workbook, units_template
@@ -83,16 +84,6 @@ def _building_or_404(building_id: int) -> Building:
     return db.session.get(Building, building_id) or abort(404)
 
 
-def _field_error(form, exc: RuleViolation, default: str) -> None:  # noqa: ANN001
-    """Put a service's message on the form field it names, or on `default`."""
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is None or not hasattr(target, "errors"):
-        target = getattr(form, default)
-    if not isinstance(target.errors, list):  # a tuple until the field is validated
-        target.errors = list(target.errors)
-    target.errors.append(exc.message)
-
-
 # --- estates ---------------------------------------------------------------------------------
 
 
@@ -115,7 +106,7 @@ def new():
             site = create_site(db.session, _site_form_data(form))
         except RuleViolation as exc:
             db.session.rollback()
-            _field_error(form, exc, "name")
+            show_violation(form, exc, "name")
         else:
             db.session.commit()
             flash(_("Estate %(name)s created.", name=site.name), "success")
@@ -133,7 +124,7 @@ def edit(site_id: int):
             update_site(db.session, site, _site_form_data(form))
         except RuleViolation as exc:
             db.session.rollback()
-            _field_error(form, exc, "name")
+            show_violation(form, exc, "name")
         else:
             db.session.commit()
             flash(_("Estate %(name)s saved.", name=site.name), "success")
@@ -173,7 +164,7 @@ def new_building(site_id: int):
             )
         except RuleViolation as exc:
             db.session.rollback()
-            _field_error(form, exc, "name")
+            show_violation(form, exc, "name")
         else:
             db.session.commit()
             flash(
@@ -202,7 +193,7 @@ def new_unit(building_id: int):
             )
         except RuleViolation as exc:
             db.session.rollback()
-            _field_error(form, exc, "number")
+            show_violation(form, exc, "number")
         else:
             db.session.commit()
             flash(_("%(flat)s added.", flat=unit.label), "success")
@@ -290,7 +281,7 @@ def import_units_upload(site_id: int):
         try:
             sheet = read_units_workbook(data)
         except RuleViolation as exc:
-            _field_error(form, exc, "file")
+            show_violation(form, exc, "file")
         else:
             plan = plan_unit_import(db.session, site, sheet)
             if not plan.errors and plan.changes:
@@ -395,7 +386,7 @@ def allocate(household_id: int):
         except RuleViolation as exc:
             db.session.rollback()
             if exc.field in ("unit_id", "selection_date"):
-                _field_error(form, exc, "unit_id")
+                show_violation(form, exc, "unit_id")
             else:
                 problem = exc.message
         else:

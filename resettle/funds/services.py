@@ -1,0 +1,589 @@
+"""Fund scheduling (资金调度): rule versions, each household's money, reversals, sources and the
+monthly fund plan with its first shortfall."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from resettle import clock
+from resettle.auth.models import User
+from resettle.db import money, utcnow
+from resettle.errors import RuleViolation
+from resettle.funds.compensation import (
+    ZERO,
+    Facts,
+    Line,
+    Terms,
+    allowance_parts,
+    amounts,
+    compute,
+    parse_tiers,
+    total,
+)
+from resettle.funds.models import (
+    CompensationRule,
+    FundSource,
+    MonthCounting,
+    Payment,
+    PaymentKind,
+    SourceKind,
+)
+from resettle.households.models import CaseStep, CompensationMode, Household, Stage
+from resettle.months import month_index, month_label, months_between
+from resettle.plans.models import Plan, PlanNode
+from resettle.projects.models import ExpropriationProject
+from resettle.sites.models import Unit
+
+SWAP = (CompensationMode.SWAP, CompensationMode.MIXED)
+
+
+# --- rules -------------------------------------------------------------------------------
+
+
+@dataclass
+class RuleData:
+    effective_from: date
+    moving_allowance_per_m2: Decimal
+    temporary_allowance_per_m2_month: Decimal
+    signing_bonus: Decimal
+    price_within_entitled: Decimal
+    band_m2: Decimal
+    price_first_band: Decimal
+    price_beyond_band: Decimal
+    overrun_tiers: str = "1:2"
+    month_counting: MonthCounting = MonthCounting.STARTED
+    compensation_due_days: int = 15
+    note: str | None = None
+
+
+MONEY_FIELDS = (
+    "moving_allowance_per_m2",
+    "temporary_allowance_per_m2_month",
+    "signing_bonus",
+    "price_within_entitled",
+    "band_m2",
+    "price_first_band",
+    "price_beyond_band",
+)
+
+
+def create_rule_version(
+    session: Session, project: ExpropriationProject, data: RuleData
+) -> CompensationRule:
+    """A new version of the project's rules; households that signed keep theirs."""
+    for name in MONEY_FIELDS:
+        try:
+            value = money(getattr(data, name))
+        except (InvalidOperation, TypeError, ValueError):
+            raise RuleViolation(_("Enter a number."), name) from None
+        if value < 0:
+            raise RuleViolation(_("This amount cannot be negative."), name)
+        setattr(data, name, value)
+    try:
+        tiers = parse_tiers(data.overrun_tiers)
+    except (ValueError, InvalidOperation):
+        raise RuleViolation(
+            _("Write the overrun tiers as month:multiplier, such as 1:2 or 1:1.5,7:2."),
+            "overrun_tiers",
+        ) from None
+    if data.compensation_due_days is None or data.compensation_due_days < 0:
+        raise RuleViolation(_("Enter a whole number, zero or more."), "compensation_due_days")
+    latest = session.scalar(
+        sa.select(sa.func.max(CompensationRule.version)).where(
+            CompensationRule.project_id == project.id
+        )
+    )
+    rule = CompensationRule(
+        project_id=project.id,
+        version=(latest or 0) + 1,
+        effective_from=data.effective_from,
+        overrun_tiers=",".join(f"{m}:{f.normalize():f}" for m, f in tiers),
+        month_counting=MonthCounting(data.month_counting),
+        compensation_due_days=data.compensation_due_days,
+        note=(data.note or "").strip() or None,
+        **{name: getattr(data, name) for name in MONEY_FIELDS},
+    )
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+def current_rule(session: Session, project_id: int, on: date) -> CompensationRule | None:
+    """The newest rule version in force on a date (the first version before it starts)."""
+    rule = session.scalar(
+        sa.select(CompensationRule)
+        .where(CompensationRule.project_id == project_id, CompensationRule.effective_from <= on)
+        .order_by(CompensationRule.version.desc())
+        .limit(1)
+    )
+    return rule or session.scalar(
+        sa.select(CompensationRule)
+        .where(CompensationRule.project_id == project_id)
+        .order_by(CompensationRule.version)
+        .limit(1)
+    )
+
+
+def terms_of(rule: CompensationRule, project: ExpropriationProject) -> Terms:
+    """A rule version as the plain terms the computation takes."""
+    return Terms(
+        moving_per_m2=rule.moving_allowance_per_m2,
+        temporary_per_m2_month=rule.temporary_allowance_per_m2_month,
+        started_month_counts=rule.month_counting == MonthCounting.STARTED,
+        signing_bonus=rule.signing_bonus,
+        price_within_entitled=rule.price_within_entitled,
+        band_m2=rule.band_m2,
+        price_first_band=rule.price_first_band,
+        price_beyond_band=rule.price_beyond_band,
+        overrun_tiers=parse_tiers(rule.overrun_tiers),
+        transition_months=project.transition_months,
+        signing_start=project.signing_start,
+        signing_end=project.signing_end,
+    )
+
+
+def assign_rule_at_signing(session: Session, household: Household, signed_on: date) -> None:
+    """Remember the rule version in force when the household signed."""
+    rule = current_rule(session, household.project_id, signed_on)
+    household.rule_id = rule.id if rule else None
+
+
+# --- one household -----------------------------------------------------------------------
+
+
+@dataclass
+class HouseholdMoney:
+    lines: list[Line]
+    total: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    rule: CompensationRule | None
+    estimate: bool  # not signed yet: the figures are an estimate under the current rules
+
+
+def _actual(household: Household, stage: Stage) -> date | None:
+    return next((s.actual_date for s in household.steps if s.stage == stage), None)
+
+
+def facts_of(household: Household) -> Facts:
+    """What the computation needs, read from the household, its steps and its flats."""
+    flats = [u.area for u in household.units]
+    return Facts(
+        swap=household.compensation_mode in SWAP,
+        legal_area=household.legal_area,
+        appraisal_unit_price=household.appraisal_unit_price,
+        appraisal_value=household.appraisal_value,
+        entitled_area=household.entitled_area,
+        flat_area=sum(flats, ZERO) if flats else None,
+        signed_on=_actual(household, Stage.SIGNED),
+        vacated_on=_actual(household, Stage.VACATED),
+        handed_over_on=_actual(household, Stage.HANDED_OVER),
+    )
+
+
+def paid_to(session: Session, household_id: int) -> Decimal:
+    """Everything paid to the household and not reversed."""
+    paid = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
+            Payment.household_id == household_id, Payment.reversed_at.is_(None)
+        )
+    )
+    return money(paid or 0)
+
+
+def household_money(
+    session: Session, household: Household, *, as_of: date | None = None
+) -> HouseholdMoney | None:
+    """The household's lines with formulas, and due / paid / outstanding, as of a day.
+
+    None when the project has no compensation rules yet.
+    """
+    as_of = as_of or clock.today()
+    rule = household.rule or current_rule(session, household.project_id, as_of)
+    if rule is None:
+        return None
+    lines = compute(facts_of(household), terms_of(rule, household.project), until=as_of)
+    due = total(lines)
+    paid = paid_to(session, household.id)
+    estimate = _actual(household, Stage.SIGNED) is None
+    return HouseholdMoney(
+        lines=lines,
+        total=due,
+        paid=paid,
+        outstanding=money((ZERO if estimate else due) - paid),
+        rule=rule,
+        estimate=estimate,
+    )
+
+
+@dataclass
+class AllowanceStatement:
+    """The temporary resettlement allowance (过渡费) of a swap household as of a day."""
+
+    lines: list[Line]  # the allowance lines with their formulas (past the period: tiered)
+    start: date  # the day the household vacated: the allowance runs from here
+    until: date  # the handover, or the day of the statement while the transition runs
+    months: int
+    accrued: Decimal
+    paid: Decimal  # temporary-allowance payments, reversals left out
+    due: Decimal  # accrued and not paid yet (never below zero)
+    running: bool  # not handed over yet: the allowance goes on accruing
+
+
+def allowance_statement(
+    session: Session, household: Household, *, as_of: date | None = None
+) -> AllowanceStatement | None:
+    """The household's allowance accrued, paid and due as of a day; None when it gets none
+    (not a swap household, not vacated yet, or the project has no rules)."""
+    as_of = as_of or clock.today()
+    vacated_on = _actual(household, Stage.VACATED)
+    if household.compensation_mode not in SWAP or vacated_on is None:
+        return None
+    rule = household.rule or current_rule(session, household.project_id, as_of)
+    if rule is None:
+        return None
+    facts = facts_of(household)
+    terms = terms_of(rule, household.project)
+    lines = [
+        line for line in compute(facts, terms, until=as_of) if line.key.startswith("allowance")
+    ]
+    end = facts.handed_over_on or as_of
+    accrued = total(lines)
+    paid = money(
+        session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
+                Payment.household_id == household.id,
+                Payment.kind == PaymentKind.TEMPORARY_ALLOWANCE,
+                Payment.reversed_at.is_(None),
+            )
+        )
+    )
+    return AllowanceStatement(
+        lines=lines,
+        start=vacated_on,
+        until=end,
+        months=months_between(vacated_on, end, terms.started_month_counts),
+        accrued=accrued,
+        paid=paid,
+        due=max(money(accrued - paid), ZERO),
+        running=facts.handed_over_on is None,
+    )
+
+
+def reverse_payment(session: Session, payment: Payment, *, reason: str, user: User) -> Payment:
+    """Reverse a payment (never delete it): it stops counting, with who, when and why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation(_("Give a reason for the reversal."), "reason")
+    if payment.reversed_at is not None:
+        raise RuleViolation(_("This payment is reversed already."), "reason")
+    payment.reversed_at = utcnow()
+    payment.reversed_by_id = user.id
+    payment.reversal_reason = reason
+    session.flush()
+    return payment
+
+
+# --- sources and the fund plan ------------------------------------------------------------
+
+
+def add_fund_source(
+    session: Session,
+    project: ExpropriationProject,
+    *,
+    kind: SourceKind,
+    name: str,
+    amount: Decimal,
+    available_on: date,
+    note: str | None = None,
+) -> FundSource:
+    """Record money that becomes available to the project on a date."""
+    try:
+        amount = money(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        raise RuleViolation(_("Enter a number."), "amount") from None
+    if amount <= 0:
+        raise RuleViolation(_("The amount must be more than zero."), "amount")
+    name = (name or "").strip()
+    if not name:
+        raise RuleViolation(_("Name the source, such as 2026年第一批专项债."), "name")
+    source = FundSource(
+        project_id=project.id,
+        kind=SourceKind(kind),
+        name=name,
+        amount=amount,
+        available_on=available_on,
+        note=(note or "").strip() or None,
+    )
+    session.add(source)
+    session.flush()
+    return source
+
+
+@dataclass
+class MonthRow:
+    month: str
+    planned: Decimal = ZERO
+    overrun: Decimal = ZERO  # of which: allowance past the transition period
+    paid: Decimal = ZERO
+    available: Decimal = ZERO
+    balance: Decimal = ZERO
+
+
+@dataclass
+class FundPlan:
+    months: list[MonthRow] = field(default_factory=list)
+    first_shortfall_month: str | None = None
+    households: int = 0
+    planned_total: Decimal = ZERO
+    paid_total: Decimal = ZERO
+    available_total: Decimal = ZERO
+
+
+def _plan_dates(session: Session, project: ExpropriationProject) -> dict[str, date | None]:
+    """Planned dates the plan gives: signing and vacating deadlines, forecast handover."""
+    rows = session.execute(
+        sa.select(PlanNode.stage, PlanNode.planned_finish, PlanNode.forecast_finish, Plan.site_id)
+        .join(Plan, Plan.id == PlanNode.plan_id)
+        .where(
+            sa.or_(
+                Plan.project_id == project.id,
+                sa.and_(Plan.site_id == project.site_id, Plan.site_id.is_not(None)),
+            ),
+            PlanNode.stage.in_([Stage.SIGNED, Stage.VACATED, Stage.HANDED_OVER]),
+        )
+    ).all()
+    out: dict[str, date | None] = {"signed": None, "vacated": None, "handed_over": None}
+    for stage, planned, forecast, _site in rows:
+        if stage == Stage.HANDED_OVER:
+            out["handed_over"] = forecast or planned
+        else:
+            out[stage.value] = planned
+    return out
+
+
+def _site_share(session: Session, project: ExpropriationProject) -> Decimal:
+    """This project's share of its estate's costs: its swap households over all the estate's."""
+    if project.site_id is None:
+        return ZERO
+    counts = dict(
+        session.execute(
+            sa.select(Household.project_id, sa.func.count())
+            .join(ExpropriationProject, ExpropriationProject.id == Household.project_id)
+            .where(
+                ExpropriationProject.site_id == project.site_id,
+                Household.compensation_mode.in_(SWAP),
+            )
+            .group_by(Household.project_id)
+        ).all()
+    )
+    everyone = sum(counts.values())
+    return Decimal(counts.get(project.id, 0)) / everyone if everyone else ZERO
+
+
+def fund_plan(
+    session: Session, project: ExpropriationProject, *, today: date | None = None
+) -> FundPlan:
+    """Per month: planned outflow, paid, available, the running balance and the first month
+    it goes negative (资金缺口).
+
+    Planned outflows, from the households and the plans:
+    - compensation (house value, first moving allowance, bonus, less the new flat's price when
+      that leaves money to pay) due `compensation_due_days` after signing (the actual date, or
+      the plan's signing deadline; before selection the flat is taken at the entitled area);
+    - the second moving allowance at handover (actual, or the estate's forecast);
+    - the temporary allowance every month from vacating (actual, or the plan's deadline) to
+      handover, overdue months with their multiplier: a transition the scheduler forecasts to
+      overrun costs extra in the months it will;
+    - plan-node payments at the node's finish (an estate's nodes in proportion to the
+      project's share of the estate's swap households).
+    Balance = sources available so far - what went out so far, counting paid money for past
+    months, the larger of paid and planned this month, and planned money after this month.
+    """
+    today = today or clock.today()
+    rule = current_rule(session, project.id, today)
+    buckets: dict[int, MonthRow] = {}
+
+    def bucket(month: int) -> MonthRow:
+        if month not in buckets:
+            buckets[month] = MonthRow(month_label(month))
+        return buckets[month]
+
+    planned_dates = _plan_dates(session, project)
+    households = 0
+    if rule is not None:
+        households = _plan_households(session, project, rule, planned_dates, bucket, today)
+    share = _site_share(session, project)
+    nodes = session.execute(
+        sa.select(
+            PlanNode.payment_amount,
+            PlanNode.actual_finish,
+            PlanNode.forecast_finish,
+            PlanNode.planned_finish,
+            Plan.project_id,
+        )
+        .join(Plan, Plan.id == PlanNode.plan_id)
+        .where(
+            PlanNode.payment_amount.is_not(None),
+            sa.or_(
+                Plan.project_id == project.id,
+                sa.and_(Plan.site_id == project.site_id, Plan.site_id.is_not(None)),
+            ),
+        )
+    ).all()
+    for amount, actual, forecast, planned, owner in nodes:
+        when = actual or forecast or planned
+        if when is None:
+            continue
+        part = amount if owner == project.id else money(amount * share)
+        bucket(month_index(when)).planned += part
+    paid_rows = session.execute(
+        sa.select(Payment.paid_on, Payment.amount, Payment.household_id, Plan.project_id)
+        .outerjoin(Household, Household.id == Payment.household_id)
+        .outerjoin(PlanNode, PlanNode.id == Payment.plan_node_id)
+        .outerjoin(Plan, Plan.id == PlanNode.plan_id)
+        .where(
+            Payment.reversed_at.is_(None),
+            sa.or_(
+                Household.project_id == project.id,
+                Plan.project_id == project.id,
+                sa.and_(Plan.site_id == project.site_id, Plan.site_id.is_not(None)),
+            ),
+        )
+    ).all()
+    for paid_on, amount, household_id, owner in paid_rows:
+        part = amount if household_id is not None or owner == project.id else money(amount * share)
+        bucket(month_index(paid_on)).paid += part
+    for source in session.scalars(sa.select(FundSource).where(FundSource.project_id == project.id)):
+        bucket(month_index(source.available_on)).available += source.amount
+    plan = FundPlan(households=households)
+    if not buckets:
+        return plan
+    this_month = month_index(today)
+    balance = ZERO
+    for month in range(min(buckets), max(buckets) + 1):
+        row = bucket(month)
+        row.planned, row.paid, row.overrun = money(row.planned), money(row.paid), money(row.overrun)
+        if month < this_month:
+            out = row.paid
+        elif month == this_month:
+            out = max(row.paid, row.planned)
+        else:
+            out = row.planned
+        balance = money(balance + row.available - out)
+        row.balance = balance
+        if balance < 0 and plan.first_shortfall_month is None:
+            plan.first_shortfall_month = row.month
+        plan.months.append(row)
+        plan.planned_total += row.planned
+        plan.paid_total += row.paid
+        plan.available_total += row.available
+    return plan
+
+
+def _plan_households(  # noqa: ANN001
+    session, project, rule, planned_dates, bucket, today
+) -> int:
+    """Add every household's planned payments to the month buckets; returns the count."""
+    terms = terms_of(rule, project)
+    rules = {rule.id: terms}
+    steps: dict[int, dict[Stage, date]] = defaultdict(dict)
+    for household_id, stage, actual in session.execute(
+        sa.select(CaseStep.household_id, CaseStep.stage, CaseStep.actual_date)
+        .join(Household, Household.id == CaseStep.household_id)
+        .where(
+            Household.project_id == project.id,
+            CaseStep.actual_date.is_not(None),
+            CaseStep.stage.in_([Stage.SIGNED, Stage.VACATED, Stage.HANDED_OVER]),
+        )
+    ):
+        steps[household_id][stage] = actual
+    flats = dict(
+        session.execute(
+            sa.select(Unit.household_id, sa.func.sum(Unit.area))
+            .join(Household, Household.id == Unit.household_id)
+            .where(Household.project_id == project.id)
+            .group_by(Unit.household_id)
+        ).all()
+    )
+    rows = session.execute(
+        sa.select(
+            Household.id,
+            Household.compensation_mode,
+            Household.legal_area,
+            Household.appraisal_unit_price,
+            Household.appraisal_value,
+            Household.entitled_area,
+            Household.rule_id,
+        ).where(Household.project_id == project.id)
+    ).all()
+    due_days = {rule.id: rule.compensation_due_days}
+    count = 0
+    for hid, mode, area, price, value, entitled, rule_id in rows:
+        count += 1
+        if rule_id is not None and rule_id not in rules:
+            signed_rule = session.get(CompensationRule, rule_id)
+            rules[rule_id] = terms_of(signed_rule, project)
+            due_days[rule_id] = signed_rule.compensation_due_days
+        household_terms = rules.get(rule_id or rule.id, terms)
+        swap = mode in SWAP
+        own = steps.get(hid, {})
+        signed = own.get(Stage.SIGNED) or planned_dates["signed"]
+        vacated = own.get(Stage.VACATED) or (planned_dates["vacated"] if swap else None)
+        handover = own.get(Stage.HANDED_OVER) or planned_dates["handed_over"]
+        if mode is None:  # not signed yet: plan the money compensation the household is owed
+            swap = False
+        facts = Facts(
+            swap=swap,
+            legal_area=area,
+            appraisal_unit_price=price,
+            appraisal_value=value,
+            entitled_area=entitled,
+            flat_area=flats.get(hid) or (entitled if swap else None),
+            signed_on=signed,
+            vacated_on=vacated,
+            handed_over_on=None,
+        )
+        lump = amounts(facts, household_terms, until=today)
+        compensation = money(
+            sum((v for k, v in lump.items() if not k.startswith("allowance")), ZERO)
+        )
+        if signed is not None and compensation > 0:
+            when = signed + timedelta(
+                days=due_days.get(rule_id or rule.id, rule.compensation_due_days)
+            )
+            bucket(month_index(when)).planned += compensation
+        if not swap or vacated is None or handover is None:
+            continue
+        second_moving = money(area * household_terms.moving_per_m2)
+        bucket(month_index(handover)).planned += second_moving
+        per_month = area * household_terms.temporary_per_m2_month
+        start = month_index(vacated)
+        for _key, first, last, factor in allowance_parts(vacated, handover, household_terms):
+            amount = money(per_month * factor)
+            extra = money(per_month * (factor - 1))
+            for n in range(first, last + 1):
+                row = bucket(start + n - 1)
+                row.planned += amount
+                row.overrun += extra
+    return count
+
+
+def project_totals(session: Session, project: ExpropriationProject, *, as_of: date) -> Decimal:
+    """The sum of every household's total (for reconciliation)."""
+    households = session.scalars(
+        sa.select(Household).where(Household.project_id == project.id).order_by(Household.id)
+    )
+    grand = ZERO
+    for household in households:
+        result = household_money(session, household, as_of=as_of)
+        if result is not None:
+            grand += result.total
+    return money(grand)

@@ -1,0 +1,163 @@
+"""Fund screens: the monthly fund plan with its shortfall, sources, rule versions, reversals."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from resettle import clock
+from resettle.auth.models import Role
+from resettle.auth.policy import logged_in, role_required
+from resettle.errors import RuleViolation
+from resettle.extensions import db
+from resettle.forms import show_violation
+from resettle.funds import bp
+from resettle.funds.excel import fund_plan_workbook
+from resettle.funds.forms import ReverseForm, RuleForm, SourceForm
+from resettle.funds.models import CompensationRule, FundSource, MonthCounting, Payment, SourceKind
+from resettle.funds.services import (
+    RuleData,
+    add_fund_source,
+    create_rule_version,
+    fund_plan,
+    reverse_payment,
+)
+from resettle.projects.models import ExpropriationProject
+
+EDITORS = (Role.ADMIN, Role.CASEWORKER)
+
+
+def _project(project_id: int) -> ExpropriationProject:
+    return db.session.get(ExpropriationProject, project_id) or abort(404)
+
+
+def _page(project: ExpropriationProject, source_form: SourceForm | None = None):  # noqa: ANN202
+    rules = db.session.scalars(
+        sa.select(CompensationRule)
+        .where(CompensationRule.project_id == project.id)
+        .order_by(CompensationRule.version.desc())
+    ).all()
+    sources = db.session.scalars(
+        sa.select(FundSource)
+        .where(FundSource.project_id == project.id)
+        .order_by(FundSource.available_on)
+    ).all()
+    form = source_form or SourceForm()
+    if not form.available_on.data:
+        form.available_on.data = clock.today()
+    return render_template(
+        "funds/project.html",
+        project=project,
+        plan=fund_plan(db.session, project),
+        rules=rules,
+        sources=sources,
+        source_form=form,
+        can_edit=current_user.role in EDITORS,
+        this_month=clock.today().strftime("%Y-%m"),
+    )
+
+
+@bp.route("/projects/<int:project_id>")
+@logged_in
+def project(project_id: int):
+    return _page(_project(project_id))
+
+
+@bp.route("/projects/<int:project_id>/plan.xlsx")
+@logged_in
+def plan_xlsx(project_id: int):
+    project = _project(project_id)
+    data = fund_plan_workbook(project, fund_plan(db.session, project))
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename=fund-plan-{project.code}.xlsx"},
+    )
+
+
+@bp.route("/projects/<int:project_id>/sources", methods=["POST"])
+@role_required(*EDITORS)
+def add_source(project_id: int):
+    project = _project(project_id)
+    form = SourceForm()
+    if form.validate_on_submit():
+        try:
+            add_fund_source(
+                db.session,
+                project,
+                kind=SourceKind(form.kind.data),
+                name=form.name.data,
+                amount=form.amount.data,
+                available_on=form.available_on.data,
+            )
+        except RuleViolation as exc:
+            db.session.rollback()
+            show_violation(form, exc, "name")
+            return _page(_project(project_id), form)
+        db.session.commit()
+        flash(_("Fund source added."), "success")
+        return redirect(url_for("funds.project", project_id=project.id))
+    return _page(project, form)
+
+
+@bp.route("/projects/<int:project_id>/rules/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def new_rule(project_id: int):
+    project = _project(project_id)
+    latest = db.session.scalar(
+        sa.select(CompensationRule)
+        .where(CompensationRule.project_id == project.id)
+        .order_by(CompensationRule.version.desc())
+        .limit(1)
+    )
+    form = RuleForm(obj=latest)
+    if latest is not None and not form.is_submitted():
+        form.month_counting.data = latest.month_counting.value
+        form.effective_from.data = clock.today()
+    if form.validate_on_submit():
+        data = RuleData(
+            **{
+                f.name: getattr(form, f.name).data
+                for f in fields(RuleData)
+                if hasattr(form, f.name)
+            }
+        )
+        data.month_counting = MonthCounting(form.month_counting.data)
+        try:
+            rule = create_rule_version(db.session, project, data)
+        except RuleViolation as exc:
+            db.session.rollback()
+            show_violation(form, exc, "note")
+        else:
+            db.session.commit()
+            flash(_("Version %(n)d of the rules saved.", n=rule.version), "success")
+            return redirect(url_for("funds.project", project_id=project.id))
+    return render_template("funds/rule_form.html", form=form, project=project)
+
+
+@bp.route("/payments/<int:payment_id>/reverse", methods=["POST"])
+@role_required(Role.ADMIN, Role.SUPERVISOR)
+def reverse(payment_id: int):
+    payment = db.session.get(Payment, payment_id) or abort(404)
+    form = ReverseForm()
+    target = (
+        url_for("households.detail", household_id=payment.household_id) + "#payments"
+        if payment.household_id
+        else url_for("dashboard.index")
+    )
+    if not form.validate_on_submit():
+        flash(_("Give a reason for the reversal."), "error")
+        return redirect(target)
+    try:
+        reverse_payment(db.session, payment, reason=form.reason.data, user=current_user)
+    except RuleViolation as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(target)
+    db.session.commit()
+    flash(_("Payment %(voucher)s reversed.", voucher=payment.voucher_number), "success")
+    return redirect(target)

@@ -1,0 +1,85 @@
+"""`flask notices ...`: issue a notice to a household and write its archived PDF; reprint."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from resettle.audit.services import acting_as
+from resettle.errors import RuleViolation
+from resettle.extensions import db
+from resettle.households.models import Household
+from resettle.notices.models import NoticeType
+from resettle.notices.services import (
+    HOUSEHOLD_TYPES,
+    NoticeInput,
+    begin_numbering,
+    issue_notice,
+    lacking_glyphs,
+    notice_by_number,
+    notice_pdf,
+)
+
+notices_cli = AppGroup("notices", help="Notices (通知书): issue, archive and reprint.")
+
+
+@notices_cli.command("issue")
+@click.argument(
+    "notice_type", metavar="TYPE", type=click.Choice([t.value for t in HOUSEHOLD_TYPES])
+)
+@click.argument("case_number", metavar="CASE_NO")
+@click.argument("out", metavar="OUT.pdf", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--selection-time",
+    type=click.DateTime(formats=["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]),
+    default=None,
+    help="Selection notices: the date and time of the selection (YYYY-MM-DD HH:MM).",
+)
+def issue_command(
+    notice_type: str, case_number: str, out: Path, selection_time: datetime | None
+) -> None:
+    """Issue and archive one notice for the household CASE_NO; write the PDF to OUT.pdf and
+    print its number and check code."""
+    with acting_as("cli"):
+        if not db.session().in_transaction():  # (inside a test it runs in the test's own)
+            begin_numbering(db.session)
+        household = db.session.scalar(
+            sa.select(Household).where(Household.case_number == case_number.strip())
+        )
+        if household is None:
+            db.session.rollback()
+            raise click.ClickException(f"no household with the case number {case_number}")
+        try:
+            notice = issue_notice(
+                db.session,
+                household,
+                NoticeType(notice_type),
+                NoticeInput(selection_at=selection_time),
+                user=None,
+            )
+        except RuleViolation as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc.message)) from None
+        data, number, code = notice_pdf(notice), notice.number, notice.check_code
+        lacking = lacking_glyphs(notice.details)
+        db.session.commit()
+    out.write_bytes(data)
+    click.echo(f"{number}\t{code}")
+    if lacking:
+        click.echo(f"warning: the PDF font lacks {' '.join(lacking)} (printed as boxes)", err=True)
+
+
+@notices_cli.command("reprint")
+@click.argument("number", metavar="NUMBER")
+@click.argument("out", metavar="OUT.pdf", type=click.Path(dir_okay=False, path_type=Path))
+def reprint_command(number: str, out: Path) -> None:
+    """Write the archived PDF of the notice NUMBER (byte for byte as issued) to OUT.pdf."""
+    notice = notice_by_number(db.session, number)
+    if notice is None:
+        raise click.ClickException(f"no notice numbered {number}")
+    out.write_bytes(notice_pdf(notice))
+    click.echo(f"{notice.number}\t{notice.document.sha256}")

@@ -1,0 +1,30 @@
+"""Notice forms: the shape of the input only; the rules are in services."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, IntegerField, SelectField
+from wtforms.validators import DataRequired, NumberRange, Optional
+
+
+class IssueNoticeForm(FlaskForm):
+    type = SelectField(_l("Notice"), validators=[DataRequired()])
+    selection_at = DateTimeLocalField(
+        _l("Selection time (selection notices)"),
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        validators=[Optional()],
+    )
+
+
+class BatchForm(FlaskForm):
+    project = SelectField(_l("Project"), coerce=int, validators=[DataRequired()])
+    type = SelectField(_l("Notice"), validators=[DataRequired()])
+    selection_at = DateTimeLocalField(
+        _l("Selection time of the first household (selection notices)"),
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        validators=[Optional()],
+    )
+    slot_minutes = IntegerField(
+        _l("Minutes between two households"),
+        default=10,
+        validators=[Optional(), NumberRange(0, 240)],
+    )

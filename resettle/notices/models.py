@@ -1,0 +1,107 @@
+"""Notices (通知书): numbered yearly per type, archived as PDF bytes with their SHA-256."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from resettle.db import UTCDateTime, str_enum, utcnow
+from resettle.extensions import db
+
+
+class NoticeType(enum.StrEnum):
+    SIGNING = "signing"  # 签约催告
+    VACATING = "vacating"  # 腾空交房通知
+    SELECTION = "selection"  # 选房通知
+    HANDOVER = "handover"  # 交房通知
+    ALLOWANCE = "allowance"  # 过渡费发放通知 (reserved for the funds work: no template yet)
+    SUPERVISION = "supervision"  # 督办单
+
+
+class NoticeSequence(db.Model):
+    """The last number given for a notice type in a year (the row is locked while numbering)."""
+
+    __tablename__ = "notice_sequences"
+
+    type: Mapped[NoticeType] = mapped_column(
+        str_enum(NoticeType, "notice_sequence_type"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (sa.CheckConstraint("last_number >= 0", name="last_number_nonneg"),)
+
+
+class NoticeDocument(db.Model):
+    """An archived PDF exactly as it was issued: one notice, or a batch of notices.
+
+    A reprint returns `pdf` as stored (never a new rendering: WeasyPrint writes the time into
+    every PDF, so a new rendering would differ).
+    """
+
+    __tablename__ = "notice_documents"
+    __audit_skip__ = frozenset({"pdf"})  # the bytes stay out of the audit trail; sha256 is in
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    size: Mapped[int]
+    pages: Mapped[int]
+    notice_count: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    notices: Mapped[list[Notice]] = relationship(
+        back_populates="document", order_by="Notice.first_page"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("size > 0", name="size_positive"),
+        sa.CheckConstraint("pages > 0", name="pages_positive"),
+        sa.CheckConstraint("notice_count > 0", name="notice_count_positive"),
+    )
+
+
+class Notice(db.Model):
+    """One issued notice: its number (文号), check code, what it said, and where it is archived."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[NoticeType] = mapped_column(str_enum(NoticeType, "notice_type"))
+    year: Mapped[int]
+    sequence: Mapped[int]
+    number: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    check_code: Mapped[str] = mapped_column(sa.String(12))
+    household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("households.id"), index=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("notice_documents.id"), index=True)
+    first_page: Mapped[int] = mapped_column(default=1)
+    page_count: Mapped[int] = mapped_column(default=1)
+    issued_on: Mapped[date]
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # What the notice said, as plain data (no full ID number): for the notice page and /verify.
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    document: Mapped[NoticeDocument] = relationship(back_populates="notices")
+    household = relationship("Household")
+    issued_by = relationship("User", foreign_keys=[issued_by_id])
+
+    __table_args__ = (
+        sa.UniqueConstraint("type", "year", "sequence", name="uq_notices_type_year_sequence"),
+        sa.CheckConstraint("sequence > 0", name="sequence_positive"),
+        sa.CheckConstraint("first_page > 0 AND page_count > 0", name="pages_positive"),
+    )
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 of the archived PDF this notice is in."""
+        return self.document.sha256
+
+    @property
+    def in_batch(self) -> bool:
+        return self.document.notice_count > 1

@@ -1,0 +1,28 @@
+"""Supervision forms: the shape of the input only; the rules are in services."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+
+class OrderForm(FlaskForm):
+    responsible_unit = StringField(
+        _l("Responsible unit"), validators=[DataRequired(), Length(max=100)]
+    )
+    rectify_workdays = IntegerField(
+        _l("Rectification period (working days)"),
+        default=5,
+        validators=[InputRequired(), NumberRange(1, 60)],
+    )
+    note = TextAreaField(_l("Requirements"), validators=[Optional(), Length(max=2000)])
+
+
+class ResponseForm(FlaskForm):
+    responded_on = DateField(_l("Response date"), validators=[DataRequired()])
+    text = TextAreaField(_l("Response"), validators=[DataRequired(), Length(max=4000)])
+
+
+class CloseForm(FlaskForm):
+    closed_on = DateField(_l("Closing date"), validators=[DataRequired()])
+    note = TextAreaField(_l("Closing remarks"), validators=[Optional(), Length(max=2000)])

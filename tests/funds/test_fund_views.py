@@ -1,0 +1,135 @@
+"""Fund screens: the plan with its gap, sources, rule versions, reversals, the household's money."""
+
+from datetime import date
+from decimal import Decimal as D
+
+import sqlalchemy as sa
+
+from resettle.auth.models import Role
+from resettle.extensions import db
+from resettle.funds.models import CompensationRule, FundSource, Payment, PaymentKind
+from resettle.funds.services import RuleData, create_rule_version
+from resettle.households.models import CaseStep, CompensationMode, Stage
+from tests.funds.test_funds import RULE
+
+
+def _project_with_rule(make_project, **kw):
+    project = make_project(**kw)
+    create_rule_version(db.session, project, RuleData(effective_from=date(2025, 3, 1), **RULE))
+    return project
+
+
+def test_fund_plan_page_shows_months_and_the_gap(
+    client, login_as, make_project, make_household, monkeypatch
+):
+    from resettle import clock
+
+    monkeypatch.setattr(clock, "today", lambda: date(2025, 3, 15))
+    project = _project_with_rule(make_project)
+    h = make_household(
+        project=project,
+        stage=Stage.SIGNED,
+        appraisal_value=D("500000"),
+        compensation_mode=CompensationMode.MONEY,
+    )
+    h.steps.append(CaseStep(stage=Stage.SIGNED, actual_date=date(2025, 4, 1)))
+    db.session.flush()
+    login_as(Role.LEADER)
+    page = client.get(f"/funds/projects/{project.id}").get_data(as_text=True)
+    assert "资金缺口" in page and "2025-04" in page and "506,279.80" in page
+    assert "添加资金来源" not in page  # a leader reads only
+    xlsx = client.get(f"/funds/projects/{project.id}/plan.xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+
+
+def test_caseworker_adds_a_source_and_bad_amount_is_explained(client, login_as, make_project):
+    project = _project_with_rule(make_project)
+    login_as(Role.CASEWORKER)
+    bad = client.post(
+        f"/funds/projects/{project.id}/sources",
+        data={"kind": "fiscal", "name": "财政", "amount": "-5", "available_on": "2025-03-01"},
+    )
+    assert bad.status_code == 200 and "金额必须大于零" in bad.get_data(as_text=True)
+    ok = client.post(
+        f"/funds/projects/{project.id}/sources",
+        data={
+            "kind": "special_bond",
+            "name": "专项债",
+            "amount": "1000000",
+            "available_on": "2025-03-01",
+        },
+    )
+    assert ok.status_code == 302
+    assert db.session.scalar(sa.select(FundSource.amount)) == D("1000000.00")
+
+
+def test_only_admins_make_rule_versions(client, login_as, make_project):
+    project = _project_with_rule(make_project)
+    login_as(Role.CASEWORKER)
+    assert client.get(f"/funds/projects/{project.id}/rules/new").status_code == 403
+    client.post("/logout")
+    login_as(Role.ADMIN)
+    data = {k: str(v) for k, v in RULE.items()}
+    data.update(
+        effective_from="2025-09-01",
+        month_counting="whole",
+        overrun_tiers="1:1.5,7:2",
+        compensation_due_days="20",
+        moving_allowance_per_m2="18",
+    )
+    response = client.post(f"/funds/projects/{project.id}/rules/new", data=data)
+    assert response.status_code == 302
+    versions = db.session.scalars(
+        sa.select(CompensationRule.version).where(CompensationRule.project_id == project.id)
+    ).all()
+    assert sorted(versions) == [1, 2]
+
+
+def test_household_page_shows_lines_with_formulas_and_a_supervisor_reverses(
+    client, login_as, make_project, make_household
+):
+    project = _project_with_rule(make_project)
+    h = make_household(
+        project=project,
+        stage=Stage.SIGNED,
+        appraisal_value=D("600000"),
+        compensation_mode=CompensationMode.MONEY,
+    )
+    h.steps.append(CaseStep(stage=Stage.SIGNED, actual_date=date(2025, 7, 5)))
+    payment = Payment(
+        household=h,
+        kind=PaymentKind.COMPENSATION,
+        amount=D("600000"),
+        paid_on=date(2025, 7, 10),
+        voucher_number="PZ-9",
+        payee="张三",
+    )
+    db.session.add(payment)
+    db.session.flush()
+    login_as(Role.SUPERVISOR)
+    page = client.get(f"/households/{h.id}").get_data(as_text=True)
+    assert "85.32 m² × 15.00 元/m² × 1 次 = 1,279.80 元" in page
+    assert 'data-testid="money-outstanding">1,279.80<' in page
+    response = client.post(f"/funds/payments/{payment.id}/reverse", data={"reason": "重复登记"})
+    assert response.status_code == 302
+    page = client.get(f"/households/{h.id}").get_data(as_text=True)
+    assert 'data-testid="money-outstanding">601,279.80<' in page and "重复登记" in page
+
+
+def test_caseworker_cannot_reverse(client, login_as, make_household):
+    h = make_household()
+    payment = Payment(
+        household=h,
+        kind=PaymentKind.COMPENSATION,
+        amount=D("1"),
+        paid_on=date(2025, 7, 10),
+        voucher_number="PZ-10",
+        payee="张三",
+    )
+    db.session.add(payment)
+    db.session.flush()
+    login_as(Role.CASEWORKER)
+    assert (
+        client.post(f"/funds/payments/{payment.id}/reverse", data={"reason": "x"}).status_code
+        == 403
+    )

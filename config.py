@@ -62,6 +62,11 @@ class BaseConfig:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
     IMPORT_UPLOAD_DIR = os.environ.get("IMPORT_UPLOAD_DIR")  # default: instance/uploads
     UNIT_IMPORT_DIR = os.environ.get("UNIT_IMPORT_DIR")  # default: instance/imports
+    # Public lookups (limits in Flask-Limiter's notation; counted in RATELIMIT_STORAGE_URI):
+    # every status lookup per address, failed lookups per case number, verifications per address.
+    PUBLIC_LOOKUP_LIMIT_IP = os.environ.get("PUBLIC_LOOKUP_LIMIT_IP", "10 per minute;60 per hour")
+    PUBLIC_LOOKUP_LIMIT_CASE = os.environ.get("PUBLIC_LOOKUP_LIMIT_CASE", "5 per 15 minutes")
+    PUBLIC_VERIFY_LIMIT_IP = os.environ.get("PUBLIC_VERIFY_LIMIT_IP", "30 per minute")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")  # notice QR codes
 
 

@@ -83,6 +83,8 @@ def _register_blueprints(app: Flask) -> None:
     from resettle.auth import views as _auth_views  # noqa: F401
     from resettle.dashboard import bp as dashboard_bp
     from resettle.dashboard import views as _dashboard_views  # noqa: F401
+    from resettle.disclosure import bp as disclosure_bp
+    from resettle.disclosure import views as _disclosure_views  # noqa: F401
     from resettle.funds import bp as funds_bp
     from resettle.funds import views as _fund_views  # noqa: F401
     from resettle.households import bp as households_bp
@@ -94,6 +96,8 @@ def _register_blueprints(app: Flask) -> None:
     from resettle.plans import views as _plan_views  # noqa: F401
     from resettle.projects import bp as projects_bp
     from resettle.projects import views as _project_views  # noqa: F401
+    from resettle.public import bp as public_bp
+    from resettle.public import views as _public_views  # noqa: F401
     from resettle.sites import bp as sites_bp
     from resettle.sites import views as _site_views  # noqa: F401
     from resettle.supervision import bp as supervision_bp
@@ -109,6 +113,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notices_bp, url_prefix="/notices")
     app.register_blueprint(supervision_bp, url_prefix="/supervision")
     app.register_blueprint(funds_bp, url_prefix="/funds")
+    app.register_blueprint(public_bp, url_prefix="/public")
+    app.register_blueprint(disclosure_bp, url_prefix="/disclosures")
 
 
 def _register_hooks(app: Flask) -> None:
@@ -155,9 +161,12 @@ def _register_error_pages(app: Flask) -> None:
     from resettle.extensions import db
 
     def render_error(status: int, title: str, message: str) -> Any:
+        on_public = request.path.startswith(
+            "/public"
+        )  # residents: the phone layout, no staff links
         return (
             render_template(
-                "errors/error.html",
+                "public/error.html" if on_public else "errors/error.html",
                 status=status,
                 title=title,
                 message=message,
@@ -194,6 +203,15 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many(exc: Exception) -> Any:
+        if request.path.startswith("/public"):
+            return render_error(
+                429,
+                _("Too many tries"),
+                _(
+                    "For your safety, the lookup is paused after several tries. Please try "
+                    "again in 15 minutes, or ask the expropriation office."
+                ),
+            )
         return render_error(
             429, _("Too many attempts"), _("Too many attempts. Please wait a while and try again.")
         )

@@ -167,6 +167,13 @@ def format_date(value: date | None) -> str:
     return value.isoformat()
 
 
+def format_percent(value: float | None) -> str:
+    """A share as a percentage with one decimal: 0.8234 → 82.3%."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f}%"
+
+
 def format_local_time(value: datetime | None) -> str:
     """A UTC time shown in Asia/Shanghai."""
     if value is None:
@@ -178,6 +185,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["isodate"] = format_date
     app.jinja_env.filters["localtime"] = format_local_time
+    app.jinja_env.filters["percent"] = format_percent
     app.jinja_env.globals["audit_value"] = audit_value
 
     @app.context_processor

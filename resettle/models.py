@@ -2,6 +2,7 @@
 
 from resettle.audit.models import AuditEvent
 from resettle.auth.models import Role, User
+from resettle.disclosure.models import Disclosure, DisclosureKind, DisclosureStatus
 from resettle.funds.models import (
     CompensationRule,
     FundSource,
@@ -28,6 +29,9 @@ __all__ = [
     "Building",
     "CaseStep",
     "CompensationMode",
+    "Disclosure",
+    "DisclosureKind",
+    "DisclosureStatus",
     "ExpropriationProject",
     "Household",
     "Payment",

@@ -10,9 +10,17 @@ import sqlalchemy as sa
 from faker import Faker
 from sqlalchemy.orm import Session
 
+from resettle import clock
 from resettle.auth.models import Role, User
 from resettle.auth.services import create_user, generate_password, hash_password
 from resettle.db import money
+from resettle.disclosure.models import DisclosureKind
+from resettle.disclosure.services import (
+    DisclosureData,
+    approve_disclosure,
+    prepare_disclosure,
+    withdraw_disclosure,
+)
 from resettle.errors import RuleViolation
 from resettle.households.models import (
     STAGE_ORDER,
@@ -233,11 +241,53 @@ def seed_demo(session: Session, *, households: int = 400, seed: int = 2025) -> d
     session.flush()
     _make_plans(session, projects, site)
     _make_money(session, projects, rng)
+    _make_disclosures(session, projects, accounts[Role.CASEWORKER], accounts[Role.SUPERVISOR])
     return {
         "projects": len(PROJECTS),
         "households": created,
         "units": session.scalar(sa.select(sa.func.count()).select_from(Unit)),
     }
+
+
+def _make_disclosures(
+    session: Session,
+    projects: list[ExpropriationProject],
+    preparer: User,
+    approver: User,
+) -> None:
+    """Published disclosures of every kind for 30 days from today, and one withdrawn and
+    published again, so the public pages have something to show."""
+    today = clock.today()
+    end = today + timedelta(days=30)
+    for project in projects:
+        for kind in DisclosureKind:
+            data = DisclosureData(
+                kind=kind,
+                title=f"{project.name}{DEMO_DISCLOSURE_TITLES[kind]}公示",
+                period_start=today,
+                period_end=end,
+            )
+            try:
+                disclosure = prepare_disclosure(session, project, data, user=preparer, today=today)
+            except RuleViolation:  # no household at that stage yet
+                continue
+            approve_disclosure(session, disclosure, user=approver, today=today)
+            if project is projects[-1] and kind == DisclosureKind.SURVEY:
+                withdraw_disclosure(
+                    session,
+                    disclosure,
+                    reason="部分房屋面积数据有误，更正后重新公示。",
+                    user=approver,
+                )
+                again = prepare_disclosure(session, project, data, user=preparer, today=today)
+                approve_disclosure(session, again, user=approver, today=today)
+
+
+DEMO_DISCLOSURE_TITLES = {
+    DisclosureKind.SURVEY: "调查登记结果",
+    DisclosureKind.COMPENSATION: "分户补偿情况",
+    DisclosureKind.SELECTION: "选房结果",
+}
 
 
 def _make_household(

@@ -235,6 +235,7 @@ class AllowanceStatement:
     paid: Decimal  # temporary-allowance payments, reversals left out
     due: Decimal  # accrued and not paid yet (never below zero)
     running: bool  # not handed over yet: the allowance goes on accruing
+    months_paid: int = 0  # whole months, from the first, that the payments cover
 
 
 def allowance_statement(
@@ -265,7 +266,19 @@ def allowance_statement(
             )
         )
     )
+    monthly = [
+        facts.legal_area * terms.temporary_per_m2_month * factor
+        for _key, first, last, factor in allowance_parts(vacated_on, end, terms)
+        for _month in range(first, last + 1)
+    ]
+    covered, months_paid = ZERO, 0
+    for amount in monthly:
+        covered += amount
+        if money(covered) > paid:
+            break
+        months_paid += 1
     return AllowanceStatement(
+        months_paid=months_paid,
         lines=lines,
         start=vacated_on,
         until=end,

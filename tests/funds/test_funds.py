@@ -318,6 +318,7 @@ def test_allowance_statement_counts_months_since_vacating_less_what_was_paid(
     )
     statement = allowance_statement(db.session, household, as_of=as_of)
     assert (statement.paid, statement.due) == (D("2047.68"), D("1023.84"))  # moving not counted
+    assert statement.months_paid == 2  # 1,023.84 a month
     reverse_payment(db.session, payment, reason="重复发放", user=make_user(Role.SUPERVISOR))
     assert allowance_statement(db.session, household, as_of=as_of).due == D("3071.52")
 

@@ -1,0 +1,34 @@
+"""Disclosure forms: the shape of the input only; the rules are in services."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from resettle.disclosure.models import DisclosureKind
+from resettle.disclosure.services import KIND_LABELS
+
+
+class PrepareForm(FlaskForm):
+    project_id = SelectField(_l("Project"), coerce=int, validators=[InputRequired()])
+    kind = SelectField(
+        _l("What is disclosed"), choices=[(k.value, KIND_LABELS[k]) for k in DisclosureKind]
+    )
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    period_start = DateField(_l("Period starts"), validators=[DataRequired(_l("Enter a date."))])
+    period_end = DateField(_l("Period ends"), validators=[DataRequired(_l("Enter a date."))])
+
+
+class ApproveForm(FlaskForm):
+    pass
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for the withdrawal (shown publicly)"),
+        validators=[DataRequired(), Length(max=500)],
+    )
+
+
+class DiscardForm(FlaskForm):
+    pass

@@ -1,0 +1,305 @@
+"""What the public pages show: project progress, a resident's own case, verified notices.
+
+Everything here is built from allowlisted fields only (masked names, case numbers, dates,
+areas, amounts, flats); an ID number, phone, member or note never leaves this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session, selectinload
+
+from resettle.audit.services import record_event
+from resettle.funds.services import allowance_statement
+from resettle.households.models import STAGE_ORDER, CompensationMode, Household, Stage
+from resettle.households.services import stage_label
+from resettle.notices.models import Notice, NoticeType
+from resettle.notices.services import NOTICE_TYPE_LABELS, verify_notice
+from resettle.plans.models import Plan, PlanNode
+from resettle.plans.services import household_deadlines
+from resettle.privacy import mask_name
+from resettle.projects.models import ExpropriationProject
+from resettle.sites.models import Building, Unit
+
+SWAP_MODES = (CompensationMode.SWAP, CompensationMode.MIXED)
+SIGNED_RANK = STAGE_ORDER.index(Stage.SIGNED)
+
+
+# --- projects --------------------------------------------------------------------------------
+
+
+@dataclass
+class ProjectFigures:
+    households: int = 0
+    signed: int = 0
+    by_stage: dict[Stage, int] = field(default_factory=dict)
+
+    @property
+    def signing_rate(self) -> float:
+        """Signed households (at signing or any later stage) over all, 0.0 to 1.0."""
+        return self.signed / self.households if self.households else 0.0
+
+
+def project_figures(session: Session, project_ids: list[int]) -> dict[int, ProjectFigures]:
+    """Live stage counts and the signing rate of each project, in one grouped query."""
+    figures = {pid: ProjectFigures() for pid in project_ids}
+    rows = session.execute(
+        sa.select(Household.project_id, Household.stage, sa.func.count())
+        .where(Household.project_id.in_(project_ids))
+        .group_by(Household.project_id, Household.stage)
+    )
+    for project_id, stage, count in rows:
+        entry = figures[project_id]
+        entry.by_stage[stage] = count
+        entry.households += count
+        if STAGE_ORDER.index(stage) >= SIGNED_RANK:
+            entry.signed += count
+    return figures
+
+
+@dataclass(frozen=True)
+class GanttBar:
+    """One plan node on the public chart: planned span and what happened (or is forecast)."""
+
+    name: str
+    planned_start: date
+    planned_finish: date
+    actual_start: date | None
+    actual_finish: date | None
+    forecast_finish: date | None
+    provisional: bool
+    late: bool
+    left: float = 0.0  # percentages of the chart's width
+    width: float = 0.0
+    done_left: float = 0.0
+    done_width: float = 0.0
+
+
+def public_gantt(session: Session, project: ExpropriationProject, today: date) -> dict[str, Any]:
+    """The project's plan (and its estate's) as bars: planned against actual, in percent."""
+    owners = [Plan.project_id == project.id]
+    if project.site_id is not None:
+        owners.append(Plan.site_id == project.site_id)
+    nodes = session.execute(
+        sa.select(
+            PlanNode.name,
+            PlanNode.planned_start,
+            PlanNode.planned_finish,
+            PlanNode.actual_start,
+            PlanNode.actual_finish,
+            PlanNode.forecast_finish,
+            PlanNode.provisional,
+        )
+        .join(Plan, Plan.id == PlanNode.plan_id)
+        .where(sa.or_(*owners), PlanNode.planned_finish.is_not(None))
+        .order_by(Plan.site_id.is_not(None), PlanNode.planned_start, PlanNode.position)
+    ).all()
+    if not nodes:
+        return {"bars": [], "start": None, "end": None, "today_left": None}
+    dates = [d for n in nodes for d in n[1:6] if d is not None] + [today]
+    start, end = min(dates), max(dates)
+    span = max((end - start).days, 1)
+
+    def pct(day: date) -> float:
+        return round((day - start).days / span * 100, 2)
+
+    bars = []
+    for name, p_start, p_finish, a_start, a_finish, forecast, provisional in nodes:
+        p_start = p_start or p_finish
+        done_from = a_start or (p_start if a_finish else None)
+        done_to = a_finish or (today if a_start else None)
+        late = a_finish > p_finish if a_finish else today > p_finish
+        bars.append(
+            GanttBar(
+                name=name,
+                planned_start=p_start,
+                planned_finish=p_finish,
+                actual_start=a_start,
+                actual_finish=a_finish,
+                forecast_finish=forecast,
+                provisional=provisional,
+                late=late,
+                left=pct(p_start),
+                width=max(pct(p_finish) - pct(p_start), 0.8),
+                done_left=pct(done_from) if done_from else 0.0,
+                done_width=max(pct(done_to) - pct(done_from), 0.8)
+                if done_from and done_to
+                else 0.0,
+            )
+        )
+    return {"bars": bars, "start": start, "end": end, "today_left": pct(today)}
+
+
+# --- a resident's own case ---------------------------------------------------------------------
+
+
+def normalise_suffix(text: str | None) -> str:
+    """The last six characters of an ID number as typed: full-width folded, x upper-cased."""
+    return unicodedata.normalize("NFKC", "".join((text or "").split())).upper()
+
+
+def lookup_key(case_number: str) -> str:
+    """A hashed identifier of a case number for the audit trail and the rate limit (the
+    number itself is not written down by a public lookup)."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    normalised = unicodedata.normalize("NFKC", (case_number or "").strip()).upper()
+    return hmac.new(secret, normalised.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def find_case(session: Session, case_number: str, id_suffix: str) -> Household | None:
+    """The household when the case number and the last six characters of the head's ID
+    number both match; None otherwise, whatever was wrong. The lookup is audited."""
+    number = unicodedata.normalize("NFKC", (case_number or "").strip())
+    suffix = normalise_suffix(id_suffix)
+    household = None
+    if number and len(number) <= 40 and len(suffix) == 6:
+        candidate = session.scalar(
+            sa.select(Household).where(sa.func.upper(Household.case_number) == number.upper())
+        )
+        if candidate is not None and hmac.compare_digest(
+            candidate.head_id_number[-6:].upper().encode(), suffix.encode()
+        ):
+            household = candidate
+    record_event(
+        session,
+        "lookup",
+        "Household",
+        household.id if household else None,
+        {"case": [None, lookup_key(number)], "found": [None, household is not None]},
+        actor="public",
+    )
+    return household
+
+
+@dataclass
+class TimelineStep:
+    stage: Stage
+    label: str
+    done_on: date | None
+    deadline: date | None
+    provisional: bool
+    state: str  # done / next / later
+    late: bool
+
+
+@dataclass
+class CaseStatus:
+    case_number: str
+    name: str
+    project_name: str
+    stage_label: str
+    steps: list[TimelineStep]
+    next_step: TimelineStep | None
+    flats: list[dict[str, str]]
+    allowance: dict[str, Any] | None
+    handover: TimelineStep | None
+    swap: bool
+
+
+def case_status(session: Session, household: Household, today: date) -> CaseStatus:
+    """The resident's view of the own case: timeline, what is next and by when, the flat,
+    the allowance and the expected handover (provisional where the plan is)."""
+    swap = household.compensation_mode in SWAP_MODES
+    deadlines = household_deadlines(session, household)
+    done = {s.stage: s.actual_date for s in household.steps if s.actual_date is not None}
+    stages = [s for s in STAGE_ORDER if swap or s not in (Stage.SELECTED, Stage.HANDED_OVER)]
+    steps: list[TimelineStep] = []
+    next_step = None
+    for stage in stages:
+        due = deadlines.get(stage)
+        done_on = done.get(stage)
+        if done_on is not None:
+            state = "done"
+        elif next_step is None:
+            state = "next"
+        else:
+            state = "later"
+        step = TimelineStep(
+            stage=stage,
+            label=stage_label(stage),
+            done_on=done_on,
+            deadline=due.deadline if due else None,
+            provisional=bool(due and due.provisional),
+            state=state,
+            late=bool(due and done_on is None and due.deadline < today),
+        )
+        if state == "next":
+            next_step = step
+        steps.append(step)
+    flats = [
+        {"label": f"{u.building.site.name}{u.label}", "area": f"{u.area:.2f}"}
+        for u in sorted(household.units, key=lambda u: u.id)
+    ]
+    statement = allowance_statement(session, household, as_of=today)
+    allowance = None
+    if statement is not None:
+        allowance = {
+            "start": statement.start,
+            "months": statement.months,
+            "months_paid": statement.months_paid,
+            "months_due": max(statement.months - statement.months_paid, 0),
+            "accrued": statement.accrued,
+            "paid": statement.paid,
+            "due": statement.due,
+            "running": statement.running,
+        }
+    handover = next((s for s in steps if s.stage == Stage.HANDED_OVER), None)
+    return CaseStatus(
+        case_number=household.case_number,
+        name=mask_name(household.head_name),
+        project_name=household.project.name,
+        stage_label=stage_label(household.stage),
+        steps=steps,
+        next_step=next_step,
+        flats=flats,
+        allowance=allowance,
+        handover=handover,
+        swap=swap,
+    )
+
+
+def load_case(session: Session, household_id: int) -> Household:
+    return session.scalars(
+        sa.select(Household)
+        .where(Household.id == household_id)
+        .options(
+            selectinload(Household.steps),
+            selectinload(Household.units).selectinload(Unit.building).selectinload(Building.site),
+        )
+    ).one()
+
+
+# --- notices ----------------------------------------------------------------------------------
+
+
+@dataclass
+class VerifiedNotice:
+    number: str
+    type_label: str
+    issued_on: date
+    addressee: str  # masked
+
+
+def verified_notice(session: Session, number: str, code: str) -> VerifiedNotice | None:
+    """The notice's public facts when number and check code match; None otherwise."""
+    notice: Notice | None = verify_notice(session, number or "", code or "")
+    if notice is None:
+        return None
+    if notice.type == NoticeType.SUPERVISION:  # addressed to a unit, not a person
+        addressee = (notice.details or {}).get("unit", "")
+    else:
+        addressee = mask_name((notice.details or {}).get("head_name", ""))
+    return VerifiedNotice(
+        number=notice.number,
+        type_label=str(NOTICE_TYPE_LABELS[notice.type]),
+        issued_on=notice.issued_on,
+        addressee=addressee,
+    )

@@ -1,0 +1,169 @@
+"""Public pages: no login. Each shows allowlisted data only (resettle/public/services.py and
+resettle/disclosure/services.py) and is marked noindex."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, current_app, g, render_template, request
+from flask_babel import gettext as _
+
+from resettle import clock
+from resettle.auth.policy import public
+from resettle.disclosure.models import Disclosure, DisclosureStatus
+from resettle.disclosure.services import COLUMNS, KIND_LABELS, is_public, public_disclosures
+from resettle.extensions import db, limiter
+from resettle.i18n import STAGE_LABELS
+from resettle.notices.views import pdf_response
+from resettle.pdf import render_pdf
+from resettle.projects.models import ExpropriationProject
+from resettle.public import bp
+from resettle.public.forms import StatusForm
+from resettle.public.services import (
+    case_status,
+    find_case,
+    load_case,
+    lookup_key,
+    project_figures,
+    public_gantt,
+    verified_notice,
+)
+
+
+@bp.after_app_request
+def no_index(response: Any) -> Any:
+    """Search engines must not index the public pages (they name people, masked or not)."""
+    if request.path.startswith("/public"):
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _ip_limit() -> str:
+    return current_app.config["PUBLIC_LOOKUP_LIMIT_IP"]
+
+
+def _case_limit() -> str:
+    return current_app.config["PUBLIC_LOOKUP_LIMIT_CASE"]
+
+
+def _case_key() -> str:
+    return "case:" + lookup_key(request.form.get("case_number", ""))
+
+
+def _lookup_failed(response: Any) -> bool:
+    return bool(g.get("lookup_failed"))
+
+
+@bp.route("/")
+@public
+def index():
+    projects = list(
+        db.session.scalars(sa.select(ExpropriationProject).order_by(ExpropriationProject.code))
+    )
+    figures = project_figures(db.session, [p.id for p in projects])
+    return render_template("public/index.html", projects=projects, figures=figures)
+
+
+@bp.route("/projects/<code>")
+@public
+def project(code: str):
+    project = db.session.scalar(
+        sa.select(ExpropriationProject).where(ExpropriationProject.code == code)
+    )
+    if project is None:
+        abort(404)
+    today = clock.today()
+    return render_template(
+        "public/project.html",
+        project=project,
+        figures=project_figures(db.session, [project.id])[project.id],
+        gantt=public_gantt(db.session, project, today),
+        disclosures=public_disclosures(db.session, project.id, today),
+        kind_labels=KIND_LABELS,
+        stage_labels=STAGE_LABELS,
+        today=today,
+    )
+
+
+def _public_disclosure(disclosure_id: int) -> Disclosure:
+    disclosure = db.session.get(Disclosure, disclosure_id)
+    if disclosure is None or not is_public(disclosure, clock.today()):
+        abort(404)
+    return disclosure
+
+
+@bp.route("/disclosures/<int:disclosure_id>")
+@public
+def disclosure(disclosure_id: int):
+    disclosure = _public_disclosure(disclosure_id)
+    return render_template(
+        "public/disclosure.html",
+        disclosure=disclosure,
+        columns=COLUMNS[disclosure.kind],
+        kind_label=KIND_LABELS[disclosure.kind],
+        withdrawn=disclosure.status == DisclosureStatus.WITHDRAWN,
+    )
+
+
+@bp.route("/disclosures/<int:disclosure_id>.pdf")
+@public
+def disclosure_pdf(disclosure_id: int):
+    disclosure = _public_disclosure(disclosure_id)
+    if disclosure.status == DisclosureStatus.WITHDRAWN:
+        abort(404)
+    data = render_pdf(
+        "public/disclosure_pdf.html",
+        title=disclosure.title,
+        project_name=disclosure.project.name,
+        kind_label=str(KIND_LABELS[disclosure.kind]),
+        columns=COLUMNS[disclosure.kind],
+        rows=disclosure.rows,
+        period_start=disclosure.period_start,
+        period_end=disclosure.period_end,
+        as_of=disclosure.snapshot_as_of,
+        sha256=disclosure.snapshot_sha256,
+    )
+    return pdf_response(data, f"disclosure-{disclosure.id}.pdf")
+
+
+@bp.route("/status", methods=["GET", "POST"])
+@public
+@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(_case_limit, methods=["POST"], key_func=_case_key, deduct_when=_lookup_failed)
+def status():
+    form = StatusForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            household = find_case(db.session, form.case_number.data, form.id_suffix.data)
+            db.session.commit()  # the audit row of the lookup
+            if household is not None:
+                today = clock.today()
+                result = case_status(db.session, load_case(db.session, household.id), today)
+                return render_template("public/status_result.html", case=result, today=today)
+        g.lookup_failed = True
+        form.id_suffix.data = ""  # never echoed back: the screen may be seen by others
+        if not form.errors:
+            form.form_errors.append(neutral_message())
+    return render_template("public/status.html", form=form)
+
+
+def neutral_message() -> str:
+    """One answer whatever was wrong: a guess learns nothing about which part failed."""
+    return _(
+        "No case matches this case number and these six characters. Check both and try "
+        "again; the expropriation office can help."
+    )
+
+
+@bp.route("/verify")
+@public
+@limiter.limit(lambda: current_app.config["PUBLIC_VERIFY_LIMIT_IP"])
+def verify():
+    number = (request.args.get("number") or "").strip()[:60]
+    code = (request.args.get("code") or "").strip()[:20]
+    asked = bool(number or code)
+    result = verified_notice(db.session, number, code) if number and code else None
+    return render_template(
+        "public/verify.html", number=number, code=code, asked=asked, result=result
+    )

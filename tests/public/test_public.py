@@ -1,0 +1,221 @@
+"""The public pages: projects with live progress, disclosures in their period, a resident's own
+case behind the case number and six ID characters, notice verification, limits, noindex."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from resettle import clock
+from resettle.audit.models import AuditEvent
+from resettle.auth.models import Role
+from resettle.disclosure.models import DisclosureKind
+from resettle.disclosure.services import (
+    DisclosureData,
+    approve_disclosure,
+    prepare_disclosure,
+    withdraw_disclosure,
+)
+from resettle.extensions import db, limiter
+from resettle.households.models import CaseStep, CompensationMode, Stage
+from resettle.notices.models import NoticeType
+from resettle.notices.services import issue_notice
+from tests.conftest import FreshContextClient, make_test_app
+from tests.pdf import pdf_text
+from tests.supervision import add_plan
+
+TODAY = date(2025, 7, 1)
+ID_NUMBER = "11010519491231002X"
+NEUTRAL = "没有与此案卷号和这六位字符相符的案卷"
+
+
+@pytest.fixture(autouse=True)
+def today(monkeypatch):
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
+
+
+@pytest.fixture
+def case(make_household):
+    household = make_household(
+        head_name="欧阳娜娜",
+        head_id_number=ID_NUMBER,
+        phone="13912345678",
+        stage=Stage.SIGNED,
+        compensation_mode=CompensationMode.SWAP,
+    )
+    household.steps.append(CaseStep(stage=Stage.SURVEYED, actual_date=date(2025, 4, 1)))
+    household.steps.append(CaseStep(stage=Stage.SIGNED, actual_date=date(2025, 5, 20)))
+    add_plan(
+        db.session,
+        project=household.project,
+        nodes=[
+            {"name": "腾空交房", "stage": Stage.VACATED, "deadline": date(2025, 8, 29)},
+        ],
+    )
+    db.session.flush()
+    return household
+
+
+def _lookup(client, case_number, suffix):
+    return client.post("/public/status", data={"case_number": case_number, "id_suffix": suffix})
+
+
+def test_a_resident_sees_the_own_case_with_the_next_step_and_its_deadline(client, case):
+    page = _lookup(client, case.case_number, "31002x")  # lower-case x accepted
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert case.case_number in text and "欧**娜" in text and "欧阳娜娜" not in text
+    assert "腾空交房" in text and "2025-08-29" in text  # what happens next, by when
+    assert "2025-05-20" in text  # signed on
+    assert ID_NUMBER not in text and "13912345678" not in text
+    assert page.headers["X-Robots-Tag"].startswith("noindex")
+
+
+def test_every_wrong_input_gets_one_identical_message(client, case):
+    answers = [
+        _lookup(client, case.case_number, "000000"),  # wrong suffix
+        _lookup(client, "ZQ-NO-SUCH-CASE", "31002X"),  # wrong case number
+        _lookup(client, case.case_number, "1002X"),  # too short
+        _lookup(client, "x" * 39, "31002X"),
+    ]
+    bodies = {a.get_data(as_text=True) for a in answers}
+    assert all(a.status_code == 200 for a in answers)
+    assert all(NEUTRAL in b for b in bodies)
+    assert (
+        len(
+            {
+                b.replace("x" * 39, "").replace("ZQ-NO-SUCH-CASE", "").replace(case.case_number, "")
+                for b in bodies
+            }
+        )
+        == 1
+    )  # the page differs only in what was typed
+
+
+def test_every_lookup_is_audited_with_a_hashed_identifier(client, case):
+    _lookup(client, case.case_number, "000000")
+    _lookup(client, case.case_number, "31002X")
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "lookup").order_by(AuditEvent.id)
+    ).all()
+    assert [e.changes["found"][1] for e in events] == [False, True]
+    assert events[1].entity_id == case.id and events[0].entity_id is None
+    hashed = events[0].changes["case"][1]
+    assert hashed == events[1].changes["case"][1] and len(hashed) == 24
+    assert all(case.case_number not in str(e.changes) for e in events)
+
+
+@pytest.fixture
+def limited(app):
+    """An app with the limits on (the suite's app has them off), in the test's transaction."""
+    limited_app = make_test_app(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        RATELIMIT_ENABLED=True,
+        PUBLIC_LOOKUP_LIMIT_IP="8 per minute",
+        PUBLIC_LOOKUP_LIMIT_CASE="3 per 15 minutes",
+        PUBLIC_VERIFY_LIMIT_IP="4 per minute",
+    )
+    limited_app.test_client_class = FreshContextClient
+    limiter.reset()
+    yield limited_app.test_client()
+    limiter.reset()
+
+
+def test_failed_tries_on_one_case_are_refused_for_a_while_then_the_address(limited, case):
+    for _ in range(3):
+        assert NEUTRAL in _lookup(limited, case.case_number, "000000").get_data(as_text=True)
+    refused = _lookup(limited, case.case_number, "31002X")  # even the right one, for a while
+    assert refused.status_code == 429
+    assert "15 分钟后再试" in refused.get_data(as_text=True)
+    assert refused.headers["X-Robots-Tag"].startswith("noindex")
+    # another case from the same address still works, until the address's own limit
+    assert _lookup(limited, "OTHER-1", "000000").status_code == 200
+    statuses = [_lookup(limited, f"OTHER-{n}", "000000").status_code for n in range(2, 8)]
+    assert statuses[:3] == [200, 200, 200] and statuses[-1] == 429
+
+
+def test_successful_lookups_do_not_use_up_the_case_limit(limited, case):
+    for _ in range(5):
+        assert _lookup(limited, case.case_number, "31002X").status_code == 200
+
+
+def test_a_notice_is_verified_by_number_and_code(client, limited, case):
+    notice = issue_notice(db.session, case, NoticeType.VACATING, user=None, today=TODAY)
+    good = client.get(
+        "/public/verify", query_string={"number": notice.number, "code": notice.check_code.lower()}
+    )
+    text = good.get_data(as_text=True)
+    assert "真实有效" in text and "腾空交房通知" in text and "欧**娜" in text
+    assert "2025-07-01" in text and ID_NUMBER not in text
+    bad = client.get("/public/verify", query_string={"number": notice.number, "code": "ABCDEFGH"})
+    assert "真实有效" not in bad.get_data(as_text=True)
+    assert "没有与此文号和核验码相符的通知书" in bad.get_data(as_text=True)
+    answers = [limited.get("/public/verify?number=x&code=y").status_code for _ in range(5)]
+    assert answers == [200, 200, 200, 200, 429]
+
+
+def _disclosure(project, make_user, kind=DisclosureKind.SURVEY):
+    disclosure = prepare_disclosure(
+        db.session,
+        project,
+        DisclosureData(
+            kind=kind,
+            title="调查登记结果公示",
+            period_start=TODAY,
+            period_end=TODAY + timedelta(days=7),
+        ),
+        user=make_user(Role.CASEWORKER),
+        today=TODAY,
+    )
+    return disclosure
+
+
+def test_project_page_shows_live_counts_signing_rate_and_disclosures_in_period(
+    client, case, make_household, make_user, monkeypatch
+):
+    project = case.project
+    make_household(project=project, stage=Stage.APPRAISED)
+    draft = _disclosure(project, make_user)
+    page = client.get(f"/public/projects/{project.code}").get_data(as_text=True)
+    assert project.name in page and "50.0%" in page  # 1 of 2 signed
+    assert draft.title not in page  # not approved: not public
+    assert client.get(f"/public/disclosures/{draft.id}").status_code == 404
+    approve_disclosure(db.session, draft, user=make_user(Role.SUPERVISOR), today=TODAY)
+    page = client.get(f"/public/projects/{project.code}").get_data(as_text=True)
+    assert draft.title in page and "腾空交房" in page  # the plan's node on the chart
+    shown = client.get(f"/public/disclosures/{draft.id}").get_data(as_text=True)
+    assert case.case_number in shown and "欧**娜" in shown and draft.snapshot_sha256 in shown
+    pdf = client.get(f"/public/disclosures/{draft.id}.pdf")
+    assert pdf.headers["Content-Type"] == "application/pdf" and "欧**娜" in pdf_text(pdf.data)
+    make_household(project=project, stage=Stage.SIGNED)  # live: the counts move at once
+    assert "66.7%" in client.get(f"/public/projects/{project.code}").get_data(as_text=True)
+    monkeypatch.setattr(clock, "today", lambda: TODAY + timedelta(days=8))  # period over
+    assert client.get(f"/public/disclosures/{draft.id}").status_code == 404
+    assert draft.title not in client.get(f"/public/projects/{project.code}").get_data(as_text=True)
+
+
+def test_a_withdrawn_disclosure_leaves_a_notice_of_withdrawal(client, case, make_user):
+    disclosure = _disclosure(case.project, make_user)
+    supervisor = make_user(Role.SUPERVISOR)
+    approve_disclosure(db.session, disclosure, user=supervisor, today=TODAY)
+    withdraw_disclosure(db.session, disclosure, reason="面积数据有误", user=supervisor)
+    page = client.get(f"/public/disclosures/{disclosure.id}").get_data(as_text=True)
+    assert "已撤回" in page and "面积数据有误" in page
+    assert case.case_number not in page  # the rows are gone from public view
+    assert client.get(f"/public/disclosures/{disclosure.id}.pdf").status_code == 404
+
+
+def test_public_pages_need_no_login_and_are_noindex(client, case):
+    for path in (
+        "/public/",
+        f"/public/projects/{case.project.code}",
+        "/public/status",
+        "/public/verify",
+        "/public/projects/NO-SUCH",
+    ):
+        response = client.get(path)
+        assert response.status_code == (404 if path.endswith("NO-SUCH") else 200), path
+        assert response.headers["X-Robots-Tag"].startswith("noindex"), path
+        assert "/login" not in response.headers.get("Location", "")

@@ -12,8 +12,10 @@ CATALOG := resettle/translations/zh_Hans_CN/LC_MESSAGES/messages
 # Debian packages: CJK fonts and HarfBuzz subsetting for PDFs; Chromium for the browser tests.
 RUN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
+# wrk: the load generator of bench/bench_public.py.
+BENCH_PACKAGES := $(TEST_PACKAGES) wrk
 
-.PHONY: run test bench install install-test system-run system-test translations \
+.PHONY: run test bench install install-test system-run system-test system-bench translations \
         translations-update lint serve
 
 $(VENV)/.installed: requirements.txt
@@ -35,6 +37,9 @@ system-run:
 system-test:
 	@scripts/system-packages.sh --required $(TEST_PACKAGES)
 
+system-bench:
+	@scripts/system-packages.sh --required $(BENCH_PACKAGES)
+
 $(CATALOG).mo: $(CATALOG).po $(VENV)/.installed
 	@$(VENV)/bin/pybabel compile -d resettle/translations
 
@@ -50,14 +55,14 @@ run: system-run install translations
 	@$(FLASK) demo seed --if-empty
 	@$(FLASK) plan replan
 	@$(FLASK) demo accounts
-	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C stops it)"
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C stops it); the public pages for residents: http://127.0.0.1:5000/public/"
 	@$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: system-test install-test translations
 	@scripts/run-tests.sh
 
 # Benchmarks run on SQLite, and on PostgreSQL too when BENCH_DATABASE_URL is set or one answers.
-bench: install-test translations
+bench: system-bench install-test translations
 	@if [ -z "$${BENCH_DATABASE_URL:-}" ] && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
 	  export BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/resettle_test; fi; \
 	status=0; for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f 2>&1 | grep -v '^INFO  \[alembic' || status=1; done; exit $$status

@@ -67,6 +67,8 @@ class BaseConfig:
     PUBLIC_LOOKUP_LIMIT_IP = os.environ.get("PUBLIC_LOOKUP_LIMIT_IP", "10 per minute;60 per hour")
     PUBLIC_LOOKUP_LIMIT_CASE = os.environ.get("PUBLIC_LOOKUP_LIMIT_CASE", "5 per 15 minutes")
     PUBLIC_VERIFY_LIMIT_IP = os.environ.get("PUBLIC_VERIFY_LIMIT_IP", "30 per minute")
+    # Public project pages are kept this many seconds in each worker's memory (0: never).
+    PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "5"))
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")  # notice QR codes
 
 
@@ -89,6 +91,7 @@ class TestingConfig(BaseConfig):
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = False  # tests that check limits turn it on
+    PUBLIC_PAGE_CACHE_SECONDS = 0  # tests that check the page cache turn it on
 
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(

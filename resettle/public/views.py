@@ -3,10 +3,12 @@ resettle/disclosure/services.py) and is marked noindex."""
 
 from __future__ import annotations
 
+import time
+from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, render_template, request
+from flask import Response, abort, current_app, g, make_response, render_template, request
 from flask_babel import gettext as _
 
 from resettle import clock
@@ -14,7 +16,7 @@ from resettle.auth.policy import public
 from resettle.disclosure.models import Disclosure, DisclosureStatus
 from resettle.disclosure.services import COLUMNS, KIND_LABELS, is_public, public_disclosures
 from resettle.extensions import db, limiter
-from resettle.i18n import STAGE_LABELS
+from resettle.i18n import STAGE_LABELS, select_locale
 from resettle.notices.views import pdf_response
 from resettle.pdf import render_pdf
 from resettle.projects.models import ExpropriationProject
@@ -55,8 +57,38 @@ def _lookup_failed(response: Any) -> bool:
     return bool(g.get("lookup_failed"))
 
 
+_PAGES: dict[tuple[str, str, str], tuple[float, bytes]] = {}
+_MAX_PAGES = 2000
+
+
+def cached_page(view: Any) -> Any:
+    """Serve a public page from this worker's memory for PUBLIC_PAGE_CACHE_SECONDS: under a rush
+    the project pages are rendered a few times a minute, not for every visitor; figures are at
+    most that many seconds old (0 turns it off)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ttl = current_app.config["PUBLIC_PAGE_CACHE_SECONDS"]
+        if ttl <= 0:
+            return view(*args, **kwargs)
+        key = (request.endpoint or "", request.full_path, select_locale())
+        now = time.monotonic()
+        hit = _PAGES.get(key)
+        if hit is not None and hit[0] > now:
+            return Response(hit[1], mimetype="text/html")
+        response = make_response(view(*args, **kwargs))
+        if response.status_code == 200:
+            if len(_PAGES) >= _MAX_PAGES:
+                _PAGES.clear()
+            _PAGES[key] = (now + ttl, response.get_data())
+        return response
+
+    return wrapper
+
+
 @bp.route("/")
 @public
+@cached_page
 def index():
     projects = list(
         db.session.scalars(sa.select(ExpropriationProject).order_by(ExpropriationProject.code))
@@ -67,6 +99,7 @@ def index():
 
 @bp.route("/projects/<code>")
 @public
+@cached_page
 def project(code: str):
     project = db.session.scalar(
         sa.select(ExpropriationProject).where(ExpropriationProject.code == code)
@@ -135,6 +168,10 @@ def status():
     form = StatusForm()
     if request.method == "POST":
         if form.validate_on_submit():
+            # the lookup writes its audit row: on SQLite take the write lock at BEGIN, so
+            # concurrent lookups queue instead of failing with "database is locked"
+            if not db.session().in_transaction():
+                db.session.connection(execution_options={"sqlite_begin_immediate": True})
             household = find_case(db.session, form.case_number.data, form.id_suffix.data)
             db.session.commit()  # the audit row of the lookup
             if household is not None:

@@ -219,3 +219,21 @@ def test_public_pages_need_no_login_and_are_noindex(client, case):
         assert response.status_code == (404 if path.endswith("NO-SUCH") else 200), path
         assert response.headers["X-Robots-Tag"].startswith("noindex"), path
         assert "/login" not in response.headers.get("Location", "")
+
+
+def test_project_pages_are_kept_for_a_few_seconds_then_rendered_again(
+    app, client, case, make_household, monkeypatch
+):
+    from resettle.public import views
+
+    monkeypatch.setitem(app.config, "PUBLIC_PAGE_CACHE_SECONDS", 5)
+    monkeypatch.setattr(views, "_PAGES", {})
+    clock_now = [1000.0]
+    monkeypatch.setattr(views.time, "monotonic", lambda: clock_now[0])
+    path = f"/public/projects/{case.project.code}"
+    assert "100.0%" in client.get(path).get_data(as_text=True)  # 1 of 1 signed
+    make_household(project=case.project, stage=Stage.APPRAISED)
+    clock_now[0] += 4.9
+    assert "100.0%" in client.get(path).get_data(as_text=True)  # served from memory
+    clock_now[0] += 0.2
+    assert "50.0%" in client.get(path).get_data(as_text=True)  # 5 s later: rendered again

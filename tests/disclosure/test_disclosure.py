@@ -25,6 +25,7 @@ from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.households.models import CaseStep, CompensationMode, Stage
 from resettle.sites.models import UnitStatus
+from tests.funds import add_rules
 
 TODAY = date(2025, 7, 1)
 
@@ -89,25 +90,11 @@ def test_a_survey_disclosure_freezes_the_allowlisted_fields_only(surveyed, make_
 def test_compensation_rows_carry_lines_and_total_and_selection_rows_the_flat(
     make_project, make_household, make_user
 ):
-    from resettle.funds.services import RuleData, create_rule_version
     from tests.sites import add_site, flat
 
     site, building = add_site(db.session)
     project = make_project(site_id=site.id)
-    create_rule_version(
-        db.session,
-        project,
-        RuleData(
-            effective_from=date(2025, 3, 1),
-            moving_allowance_per_m2=Decimal("15"),
-            temporary_allowance_per_m2_month=Decimal("12"),
-            signing_bonus=Decimal("0"),
-            price_within_entitled=Decimal("3000"),
-            band_m2=Decimal("10"),
-            price_first_band=Decimal("5000"),
-            price_beyond_band=Decimal("12000"),
-        ),
-    )
+    add_rules(project)
     household = make_household(
         project=project,
         stage=Stage.SELECTED,

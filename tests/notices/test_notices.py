@@ -19,7 +19,6 @@ from resettle import clock
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.funds.models import PaymentKind
-from resettle.funds.services import RuleData, create_rule_version
 from resettle.households.models import CaseStep, CompensationMode, Stage
 from resettle.households.services import record_payment
 from resettle.notices import services
@@ -34,6 +33,7 @@ from resettle.notices.services import (
     qr_png,
 )
 from resettle.sites.models import UnitStatus
+from tests.funds import add_rules
 from tests.pdf import pdf_fonts, pdf_page_count, pdf_text
 from tests.sites import add_site, flat
 from tests.supervision import TODAY, add_household, add_plan, add_project, msg
@@ -153,20 +153,7 @@ def test_handover_notice_lists_the_flat_and_marks_a_provisional_deadline(project
 
 
 def _allowance_rules(project):
-    return create_rule_version(
-        db.session,
-        project,
-        RuleData(
-            effective_from=date(2025, 3, 1),
-            moving_allowance_per_m2=Decimal("15"),
-            temporary_allowance_per_m2_month=Decimal("12"),
-            signing_bonus=Decimal("0"),
-            price_within_entitled=Decimal("3000"),
-            band_m2=Decimal("10"),
-            price_first_band=Decimal("5000"),
-            price_beyond_band=Decimal("12000"),
-        ),
-    )
+    return add_rules(project)
 
 
 def test_allowance_notice_prints_the_formula_paid_and_due(project):

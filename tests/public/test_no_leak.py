@@ -17,13 +17,14 @@ from resettle.disclosure.models import DisclosureKind
 from resettle.disclosure.services import DisclosureData, approve_disclosure, prepare_disclosure
 from resettle.extensions import db
 from resettle.funds.models import PaymentKind
-from resettle.funds.services import RuleData, create_rule_version, reverse_payment
+from resettle.funds.services import reverse_payment
 from resettle.households.models import CompensationMode, HouseholdMember, Stage
 from resettle.households.services import record_payment
 from resettle.idnumbers import mask_id_number
 from resettle.notices.models import NoticeType
 from resettle.notices.services import NoticeInput, issue_notice
 from resettle.sites.models import UnitStatus
+from tests.funds import add_rules
 from tests.pdf import pdf_text
 from tests.sites import add_site, flat
 from tests.supervision import add_household, add_plan, add_project, id_number
@@ -64,21 +65,7 @@ MARKER = re.compile(r"MK\d{5}KM")
 def _build_case_files(supervisor):
     site, building = add_site(db.session, floors=2)
     project = add_project(db.session, site_id=site.id)
-    create_rule_version(
-        db.session,
-        project,
-        RuleData(
-            effective_from=date(2025, 3, 1),
-            moving_allowance_per_m2=Decimal("15"),
-            temporary_allowance_per_m2_month=Decimal("12"),
-            signing_bonus=Decimal("3000"),
-            price_within_entitled=Decimal("3000"),
-            band_m2=Decimal("10"),
-            price_first_band=Decimal("5000"),
-            price_beyond_band=Decimal("12000"),
-            note="规则备注",
-        ),
-    )
+    add_rules(project, signing_bonus=Decimal("3000"), note="规则备注")
     add_plan(
         db.session,
         project=project,

@@ -24,7 +24,7 @@ from resettle.notices.models import NoticeType
 from resettle.notices.services import issue_notice
 from tests.conftest import FreshContextClient, make_test_app
 from tests.pdf import pdf_text
-from tests.supervision import add_plan
+from tests.supervision import add_plan, id_number
 
 TODAY = date(2025, 7, 1)
 ID_NUMBER = "11010519491231002X"
@@ -176,7 +176,7 @@ def test_project_page_shows_live_counts_signing_rate_and_disclosures_in_period(
     client, case, make_household, make_user, monkeypatch
 ):
     project = case.project
-    make_household(project=project, stage=Stage.APPRAISED)
+    make_household(project=project, stage=Stage.APPRAISED, head_id_number=id_number(701))
     draft = _disclosure(project, make_user)
     page = client.get(f"/public/projects/{project.code}").get_data(as_text=True)
     assert project.name in page and "50.0%" in page  # 1 of 2 signed
@@ -189,7 +189,9 @@ def test_project_page_shows_live_counts_signing_rate_and_disclosures_in_period(
     assert case.case_number in shown and "欧**娜" in shown and draft.snapshot_sha256 in shown
     pdf = client.get(f"/public/disclosures/{draft.id}.pdf")
     assert pdf.headers["Content-Type"] == "application/pdf" and "欧**娜" in pdf_text(pdf.data)
-    make_household(project=project, stage=Stage.SIGNED)  # live: the counts move at once
+    make_household(
+        project=project, stage=Stage.SIGNED, head_id_number=id_number(702)
+    )  # live: the counts move at once
     assert "66.7%" in client.get(f"/public/projects/{project.code}").get_data(as_text=True)
     monkeypatch.setattr(clock, "today", lambda: TODAY + timedelta(days=8))  # period over
     assert client.get(f"/public/disclosures/{draft.id}").status_code == 404
@@ -232,7 +234,7 @@ def test_project_pages_are_kept_for_a_few_seconds_then_rendered_again(
     monkeypatch.setattr(views.time, "monotonic", lambda: clock_now[0])
     path = f"/public/projects/{case.project.code}"
     assert "100.0%" in client.get(path).get_data(as_text=True)  # 1 of 1 signed
-    make_household(project=case.project, stage=Stage.APPRAISED)
+    make_household(project=case.project, stage=Stage.APPRAISED, head_id_number=id_number(703))
     clock_now[0] += 4.9
     assert "100.0%" in client.get(path).get_data(as_text=True)  # served from memory
     clock_now[0] += 0.2

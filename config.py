@@ -56,7 +56,9 @@ class BaseConfig:
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "resettle" / "translations")
     LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* headers: each would cost the limiter one more storage round trip per
+    # request, and the pages say in words when to try again.
+    RATELIMIT_HEADERS_ENABLED = False
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "30"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from config import BaseConfig, load_config
+from resettle.translate import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,17 @@ def create_app(config: BaseConfig | dict[str, Any] | str | None = None) -> Flask
     else:
         app.config.from_object(config)
     app.config.from_envvar("RESETTLE_CONFIG", silent=True)
+    if str(app.config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("sqlite"):
+        # A database file cannot drop the connection the way a server can: no ping before
+        # every transaction (it cost a statement each, twice per public status lookup).
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+            "pool_pre_ping": False,
+        }
 
+    from resettle.sessions import CachedSigningSessionInterface
+
+    app.session_interface = CachedSigningSessionInterface()
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
@@ -51,13 +61,18 @@ def _init_extensions(app: Flask) -> None:
     from resettle.audit import services as _audit_services  # noqa: F401  (flush listener)
     from resettle.extensions import babel, csrf, db, limiter, login_manager, migrate
     from resettle.i18n import select_locale, select_timezone
+    from resettle.translate import install_jinja_gettext
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    login_manager.init_app(app)
+    install_jinja_gettext(app)
+    # Templates get the lazy proxy, not Flask-Login's eager context processor: a page that never
+    # shows the user (the public ones) then never loads one.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
@@ -118,7 +133,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from resettle.auth.policy import enforce_access_policy
+    from resettle.auth.policy import enforce_access_policy, session_user
+    from resettle.public.views import serve_kept_pages
 
     @app.before_request
     def assign_request_id() -> None:
@@ -129,7 +145,7 @@ def _register_hooks(app: Flask) -> None:
 
     @app.before_request
     def end_idle_sessions() -> Any:
-        if not current_user.is_authenticated:
+        if session_user() is None:
             return None
         now = datetime.now(UTC).timestamp()
         last_seen = session.get("last_seen")
@@ -145,6 +161,8 @@ def _register_hooks(app: Flask) -> None:
         return None
 
     app.before_request(enforce_access_policy)
+    # Kept public pages are answered before every other hook (extensions' included).
+    app.before_request_funcs.setdefault(None, []).insert(0, serve_kept_pages)
 
     @app.after_request
     def security_headers(response: Any) -> Any:

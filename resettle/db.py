@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -68,6 +68,18 @@ def str_enum(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
         values_callable=lambda cls: [m.value for m in cls],
         validate_strings=True,
     )
+
+
+def core_connection(session: Session | scoped_session | sa.Connection) -> sa.Connection:
+    """The connection to run a prebuilt Core statement on, after flushing what the session
+    has pending (as `session.execute` would). Prebuilt statements executed on the connection
+    cost about a quarter of building one and running it through the ORM session: the hot
+    public paths use them."""
+    if isinstance(session, sa.Connection):
+        return session
+    if session.autoflush:  # a Session, or Flask-SQLAlchemy's scoped session
+        session.flush()
+    return session.connection()
 
 
 class Base(DeclarativeBase):

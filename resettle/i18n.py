@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import Flask, current_app, has_request_context, session
 from flask_babel import format_datetime
-from flask_babel import lazy_gettext as _l
 
 from resettle.auth.models import Role
 from resettle.funds.models import PaymentKind, SourceKind
 from resettle.households.models import CompensationMode, Stage
+from resettle.translate import lazy_gettext as _l
 
 STAGE_LABELS = {
     Stage.SURVEYED: _l("Surveyed"),

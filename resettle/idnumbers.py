@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import unicodedata
 
-from flask_babel import gettext as _
 from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 
 from resettle.errors import RuleViolation
+from resettle.translate import gettext as _
 
 
 def normalise_id_number(raw: str | None) -> str:

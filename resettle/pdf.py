@@ -21,13 +21,13 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app, render_template
-from flask_babel import gettext as _
 from fontTools.ttLib import TTFont
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from resettle.clock import OFFICE_TZ
+from resettle.translate import gettext as _
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, object_mapper
 from sqlalchemy.orm.exc import UnmappedInstanceError
 
 from resettle.audit.models import AuditEvent
-from resettle.db import utcnow
+from resettle.db import core_connection, utcnow
 
 REDACTED = "***"
 _cli_actor: contextvars.ContextVar[tuple[int | None, str] | None] = contextvars.ContextVar(
@@ -40,12 +40,13 @@ def acting_as(name: str, user_id: int | None = None) -> Iterator[None]:
 def current_actor() -> tuple[int | None, str, str | None, str | None]:
     """Who is acting now: (user id, display name, IP, request id)."""
     if has_request_context():
-        from flask_login import current_user
+        from resettle.auth.policy import session_user
 
         ip = request.remote_addr
         request_id = g.get("request_id")
-        if current_user and current_user.is_authenticated:
-            return current_user.id, current_user.username, ip, request_id
+        user = session_user()
+        if user is not None:
+            return user.id, user.username, ip, request_id
         return None, "anonymous", ip, request_id
     actor = _cli_actor.get()
     if actor is not None:
@@ -147,19 +148,25 @@ def record_event(
 ) -> None:
     """Record an event that is not a row change (login, failed login, lockout, logout)."""
     cur_user_id, cur_actor, ip, request_id = current_actor()
-    session.add(
-        AuditEvent(
-            occurred_at=utcnow(),
-            user_id=user_id if user_id is not None else cur_user_id,
-            actor=actor or cur_actor,
-            ip=ip,
-            request_id=request_id,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            changes=changes or {},
-        )
+    # A prebuilt Core insert, at once: no unit-of-work flush for a row nobody edits (the
+    # public lookup writes one per request).
+    core_connection(session).execute(
+        _INSERT_EVENT,
+        {
+            "occurred_at": utcnow(),
+            "user_id": user_id if user_id is not None else cur_user_id,
+            "actor": actor or cur_actor,
+            "ip": ip,
+            "request_id": request_id,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "changes": changes or {},
+        },
     )
+
+
+_INSERT_EVENT = sa.insert(AuditEvent.__table__)
 
 
 def history(session: Session, entity_type: str, entity_id: int) -> list[AuditEvent]:

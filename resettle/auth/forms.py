@@ -1,9 +1,10 @@
 """Login and password forms."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from resettle.translate import lazy_gettext as _l
 
 
 class LoginForm(FlaskForm):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import abort, current_app, request
+from flask import abort, current_app, request, session
 from flask_login import current_user
 
 from resettle.auth.models import Role
@@ -56,6 +56,16 @@ def role_required(*roles: Role) -> Callable[[F], F]:
     if not roles:
         raise ValueError("role_required needs at least one role")
     return _declare(AccessPolicy(roles=frozenset(roles)))
+
+
+def session_user() -> Any:
+    """The logged-in user, or None. Flask-Login is not asked when the session names nobody:
+    asking hashes the client's address and, for a session holding only a CSRF token (a
+    resident's lookup form), makes "strong" session protection rewrite the session and clear
+    a remember cookie on every response."""
+    if "_user_id" not in session:
+        return None
+    return current_user if current_user.is_authenticated else None
 
 
 def policy_for(endpoint: str) -> AccessPolicy | None:

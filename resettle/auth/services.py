@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from resettle.audit.services import record_event
 from resettle.auth.models import Role, User
 from resettle.db import utcnow
 from resettle.errors import RuleViolation
+from resettle.translate import gettext as _
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both failures take the same time.

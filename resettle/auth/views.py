@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from resettle.audit.services import record_event
@@ -17,6 +16,7 @@ from resettle.db import utcnow
 from resettle.errors import RuleViolation
 from resettle.extensions import db, limiter
 from resettle.forms import show_violation
+from resettle.translate import gettext as _
 
 
 def safe_next(target: str | None) -> str | None:

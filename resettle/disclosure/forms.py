@@ -1,12 +1,12 @@
 """Disclosure forms: the shape of the input only; the rules are in services."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from resettle.disclosure.models import DisclosureKind
 from resettle.disclosure.services import KIND_LABELS
+from resettle.translate import lazy_gettext as _l
 
 
 class PrepareForm(FlaskForm):

@@ -17,8 +17,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
 from resettle import clock
@@ -32,6 +30,8 @@ from resettle.i18n import MODE_LABELS, format_money
 from resettle.privacy import mask_name
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import Building, Unit
+from resettle.translate import gettext as _
+from resettle.translate import lazy_gettext as _l
 
 KIND_LABELS = {
     DisclosureKind.SURVEY: _l("Survey results"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from resettle import clock
@@ -30,6 +29,7 @@ from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.forms import show_violation
 from resettle.projects.models import ExpropriationProject
+from resettle.translate import gettext as _
 
 PREPARERS = (Role.ADMIN, Role.CASEWORKER)
 

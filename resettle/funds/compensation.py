@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _
-
 from resettle.db import money
 from resettle.i18n import format_money
 from resettle.months import months_between
+from resettle.translate import gettext as _
 
 ZERO = Decimal("0.00")
 

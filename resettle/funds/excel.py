@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 
 from resettle.funds.services import FundPlan
 from resettle.households.excel import safe_cell
 from resettle.projects.models import ExpropriationProject
+from resettle.translate import gettext as _
 
 SHORTFALL = PatternFill("solid", fgColor="FDECEA")
 AMOUNT = "#,##0.00"

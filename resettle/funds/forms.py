@@ -1,11 +1,11 @@
 """Fund forms: the shape of the input only; the rules are in services."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from resettle.funds.models import MonthCounting, SourceKind
+from resettle.translate import lazy_gettext as _l
 
 
 class RuleForm(FlaskForm):

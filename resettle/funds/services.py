@@ -4,17 +4,17 @@ monthly fund plan with its first shortfall."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from resettle import clock
 from resettle.auth.models import User
-from resettle.db import money, utcnow
+from resettle.db import core_connection, money, utcnow
 from resettle.errors import RuleViolation
 from resettle.funds.compensation import (
     ZERO,
@@ -40,6 +40,7 @@ from resettle.months import month_index, month_label, months_between
 from resettle.plans.models import Plan, PlanNode
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import Unit
+from resettle.translate import gettext as _
 
 SWAP = (CompensationMode.SWAP, CompensationMode.MIXED)
 
@@ -115,20 +116,36 @@ def create_rule_version(
     return rule
 
 
+_RULE_IN_FORCE = (
+    sa.select(CompensationRule.id)
+    .where(
+        CompensationRule.project_id == sa.bindparam("project_id"),
+        CompensationRule.effective_from <= sa.bindparam("on"),
+    )
+    .order_by(CompensationRule.version.desc())
+    .limit(1)
+)
+_FIRST_RULE = (
+    sa.select(CompensationRule.id)
+    .where(CompensationRule.project_id == sa.bindparam("project_id"))
+    .order_by(CompensationRule.version)
+    .limit(1)
+)
+
+
+def current_rule_id(session: Session | sa.Connection, project_id: int, on: date) -> int | None:
+    """The id of the newest rule version in force on a date (the first version before any
+    is in force); None when the project has no rules."""
+    conn = core_connection(session)
+    return conn.scalar(_RULE_IN_FORCE, {"project_id": project_id, "on": on}) or conn.scalar(
+        _FIRST_RULE, {"project_id": project_id}
+    )
+
+
 def current_rule(session: Session, project_id: int, on: date) -> CompensationRule | None:
     """The newest rule version in force on a date (the first version before it starts)."""
-    rule = session.scalar(
-        sa.select(CompensationRule)
-        .where(CompensationRule.project_id == project_id, CompensationRule.effective_from <= on)
-        .order_by(CompensationRule.version.desc())
-        .limit(1)
-    )
-    return rule or session.scalar(
-        sa.select(CompensationRule)
-        .where(CompensationRule.project_id == project_id)
-        .order_by(CompensationRule.version)
-        .limit(1)
-    )
+    rule_id = current_rule_id(session, project_id, on)
+    return session.get(CompensationRule, rule_id) if rule_id is not None else None
 
 
 def terms_of(rule: CompensationRule, project: ExpropriationProject) -> Terms:
@@ -174,17 +191,26 @@ def _actual(household: Household, stage: Stage) -> date | None:
 
 def facts_of(household: Household) -> Facts:
     """What the computation needs, read from the household, its steps and its flats."""
-    flats = [u.area for u in household.units]
+    return facts_from(
+        household,
+        {s.stage: s.actual_date for s in household.steps if s.actual_date is not None},
+        [u.area for u in household.units],
+    )
+
+
+def facts_from(household: Any, done: dict[Stage, date], flat_areas: list[Decimal]) -> Facts:
+    """The same from plain data: anything with the household's columns as attributes (a model
+    or a row), the actual date of each stage done, and the areas of its flats."""
     return Facts(
         swap=household.compensation_mode in SWAP,
         legal_area=household.legal_area,
         appraisal_unit_price=household.appraisal_unit_price,
         appraisal_value=household.appraisal_value,
         entitled_area=household.entitled_area,
-        flat_area=sum(flats, ZERO) if flats else None,
-        signed_on=_actual(household, Stage.SIGNED),
-        vacated_on=_actual(household, Stage.VACATED),
-        handed_over_on=_actual(household, Stage.HANDED_OVER),
+        flat_area=sum(flat_areas, ZERO) if flat_areas else None,
+        signed_on=done.get(Stage.SIGNED),
+        vacated_on=done.get(Stage.VACATED),
+        handed_over_on=done.get(Stage.HANDED_OVER),
     )
 
 
@@ -241,29 +267,51 @@ class AllowanceStatement:
 def allowance_statement(
     session: Session, household: Household, *, as_of: date | None = None
 ) -> AllowanceStatement | None:
-    """The household's allowance accrued, paid and due as of a day; None when it gets none
-    (not a swap household, not vacated yet, or the project has no rules)."""
+    """The household's allowance accrued, paid and due as of a day, with its formula lines;
+    None when it gets none (not a swap household, not vacated yet, or the project has no
+    rules)."""
     as_of = as_of or clock.today()
-    vacated_on = _actual(household, Stage.VACATED)
-    if household.compensation_mode not in SWAP or vacated_on is None:
+    if household.compensation_mode not in SWAP or _actual(household, Stage.VACATED) is None:
         return None
     rule = household.rule or current_rule(session, household.project_id, as_of)
     if rule is None:
         return None
-    facts = facts_of(household)
-    terms = terms_of(rule, household.project)
+    facts, terms = facts_of(household), terms_of(rule, household.project)
+    figures = allowance_figures(facts, terms, allowance_paid(session, household.id), as_of=as_of)
+    if figures is None:
+        return None
     lines = [
         line for line in compute(facts, terms, until=as_of) if line.key.startswith("allowance")
     ]
+    return replace(figures, lines=lines)
+
+
+_ALLOWANCE_PAID = sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
+    Payment.household_id == sa.bindparam("household_id"),
+    Payment.kind == PaymentKind.TEMPORARY_ALLOWANCE,
+    Payment.reversed_at.is_(None),
+)
+
+
+def allowance_paid(session: Session | sa.Connection, household_id: int) -> Decimal:
+    """The temporary allowance paid to a household, reversals left out."""
+    paid = core_connection(session).scalar(_ALLOWANCE_PAID, {"household_id": household_id})
+    return money(paid or 0)
+
+
+def allowance_figures(
+    facts: Facts, terms: Terms, paid: Decimal, *, as_of: date
+) -> AllowanceStatement | None:
+    """The allowance figures from plain facts, terms and what was paid (no formula lines):
+    accrued to `as_of` (or the handover), due, and the whole months the payments cover."""
+    vacated_on = facts.vacated_on
+    if not facts.swap or vacated_on is None:
+        return None
     end = facts.handed_over_on or as_of
-    accrued = total(lines)
-    paid = money(
-        session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
-                Payment.household_id == household.id,
-                Payment.kind == PaymentKind.TEMPORARY_ALLOWANCE,
-                Payment.reversed_at.is_(None),
-            )
+    accrued = money(
+        sum(
+            (v for k, v in amounts(facts, terms, until=as_of).items() if k.startswith("allowance")),
+            ZERO,
         )
     )
     monthly = [
@@ -279,7 +327,7 @@ def allowance_statement(
         months_paid += 1
     return AllowanceStatement(
         months_paid=months_paid,
-        lines=lines,
+        lines=[],
         start=vacated_on,
         until=end,
         months=months_between(vacated_on, end, terms.started_month_counts),

@@ -6,7 +6,6 @@ from dataclasses import fields
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from resettle import clock
@@ -27,6 +26,7 @@ from resettle.funds.services import (
     reverse_payment,
 )
 from resettle.projects.models import ExpropriationProject
+from resettle.translate import gettext as _
 
 EDITORS = (Role.ADMIN, Role.CASEWORKER)
 

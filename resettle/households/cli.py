@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
-from flask_babel import gettext as _
 
 from resettle import clock
 from resettle.audit.services import acting_as
@@ -18,6 +17,7 @@ from resettle.households.models import Stage
 from resettle.households.queries import HouseholdFilter, filtered_households
 from resettle.privacy import mask_name
 from resettle.projects.models import ExpropriationProject
+from resettle.translate import gettext as _
 
 households_cli = AppGroup("households", help="Import and list households.")
 

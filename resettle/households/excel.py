@@ -24,8 +24,6 @@ from typing import IO, Any
 import openpyxl
 import sqlalchemy as sa
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
@@ -56,6 +54,8 @@ from resettle.households.services import (
 from resettle.i18n import MODE_LABELS, STAGE_LABELS
 from resettle.idnumbers import mask_id_number, normalise_id_number
 from resettle.projects.models import ExpropriationProject
+from resettle.translate import gettext as _
+from resettle.translate import lazy_gettext as _l
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The language of the files: headers, stage and mode names are Chinese whatever the UI shows.

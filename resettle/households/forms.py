@@ -1,6 +1,5 @@
 """Household forms: the shape of the input only; the rules are in services."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -18,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from resettle.funds.models import PaymentKind
 from resettle.households.models import CompensationMode
+from resettle.translate import lazy_gettext as _l
 
 HOUSE_USES = [("住宅", "住宅"), ("商住", "商住"), ("非住宅", "非住宅")]
 RELATIONS = ["配偶", "子女", "父母", "孙子女", "兄弟姐妹", "其他"]

@@ -21,8 +21,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -39,6 +37,8 @@ from resettle.households.excel import ACTION_LABELS, COLUMNS, XLSX_MIMETYPE, Imp
 from resettle.households.views import filter_from_args, sees_full_id
 from resettle.projects.models import ExpropriationProject
 from resettle.projects.services import all_projects
+from resettle.translate import gettext as _
+from resettle.translate import lazy_gettext as _l
 
 # Uploads wait for the confirm step under a random name; older ones are removed.
 PENDING_KEY = "household_import"

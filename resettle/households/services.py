@@ -8,7 +8,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from resettle import clock
@@ -30,6 +29,7 @@ from resettle.i18n import STAGE_LABELS
 from resettle.idnumbers import validate_id_number
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import UnitStatus
+from resettle.translate import gettext as _
 
 SWAP_MODES = (CompensationMode.SWAP, CompensationMode.MIXED)
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -50,6 +49,7 @@ from resettle.i18n import STAGE_LABELS
 from resettle.idnumbers import mask_id_number
 from resettle.plans.services import household_deadlines
 from resettle.projects.services import all_projects
+from resettle.translate import gettext as _
 
 EDITORS = (Role.ADMIN, Role.CASEWORKER)
 

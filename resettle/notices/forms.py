@@ -1,9 +1,10 @@
 """Notice forms: the shape of the input only; the rules are in services."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, IntegerField, SelectField
 from wtforms.validators import DataRequired, NumberRange, Optional
+
+from resettle.translate import lazy_gettext as _l
 
 
 class IssueNoticeForm(FlaskForm):

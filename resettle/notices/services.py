@@ -25,8 +25,6 @@ from urllib.parse import urlencode
 import qrcode
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, scoped_session, selectinload
@@ -51,6 +49,8 @@ from resettle.pdf import (
     url_fetcher_for_app,
 )
 from resettle.plans.services import PlanDeadline, household_deadlines
+from resettle.translate import gettext as _
+from resettle.translate import lazy_gettext as _l
 
 # --- numbers, in one place -------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -37,6 +36,7 @@ from resettle.notices.services import (
 )
 from resettle.projects.services import all_projects
 from resettle.sites.models import Building, Unit
+from resettle.translate import gettext as _
 
 ISSUERS = (Role.ADMIN, Role.CASEWORKER)
 LIST_SIZE = 100

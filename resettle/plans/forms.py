@@ -1,9 +1,10 @@
 """Plan forms: shape of the input only; the rules are in services."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from resettle.translate import lazy_gettext as _l
 
 
 class NodeForm(FlaskForm):

@@ -15,8 +15,9 @@ from datetime import date, datetime, timedelta
 
 from babel.dates import format_skeleton
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
+
+from resettle.translate import gettext as _
 
 #: The app's font stack (static/css/app.css), with the Linux CJK fonts the PDFs use.
 SCREEN_FONT_FAMILY = (

@@ -7,14 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
 from resettle import clock
 from resettle.audit.services import record_event
 from resettle.calendar import WorkCalendar
-from resettle.db import utcnow
+from resettle.db import core_connection, utcnow
 from resettle.errors import RuleViolation
 from resettle.households.models import STAGE_ORDER, CaseStep, CompensationMode, Household, Stage
 from resettle.months import add_months, months_between
@@ -22,6 +20,8 @@ from resettle.plans.models import CalendarDay, OfficialYear, Plan, PlanKind, Pla
 from resettle.projects.models import ExpropriationProject
 from resettle.scheduling import Dependency, Node, SchedulingError, schedule
 from resettle.sites.models import ResettlementSite
+from resettle.translate import gettext as _
+from resettle.translate import lazy_gettext as _l
 
 # The scheduler's messages are English ids; listed here so the catalog carries them.
 SCHEDULER_MESSAGES = [
@@ -281,22 +281,59 @@ def household_deadlines(session: Session, household: Household) -> dict[Stage, P
     """The deadline of each stage of one household: from its project's plan (survey to
     demolition) and, for a property swap, its estate's plan (handover); a deadline entered on
     the household's own case step wins."""
-    query = (
-        sa.select(PlanNode.stage, PlanNode.planned_finish, PlanNode.provisional, PlanNode.name)
-        .join(Plan, Plan.id == PlanNode.plan_id)
-        .where(PlanNode.stage.is_not(None), PlanNode.planned_finish.is_not(None))
-    )
-    owners = [sa.and_(Plan.project_id == household.project_id, PlanNode.stage != Stage.HANDED_OVER)]
     site_id = household.project.site_id if household.project else None
-    if site_id and household.compensation_mode in (CompensationMode.SWAP, CompensationMode.MIXED):
-        owners.append(sa.and_(Plan.site_id == site_id, PlanNode.stage == Stage.HANDED_OVER))
-    result = {
-        stage: PlanDeadline(finish, provisional, name)
-        for stage, finish, provisional, name in session.execute(query.where(sa.or_(*owners)))
+    return with_step_deadlines(
+        plan_deadlines(
+            session,
+            household.project_id,
+            site_id,
+            swap=household.compensation_mode in (CompensationMode.SWAP, CompensationMode.MIXED),
+        ),
+        {s.stage: s.deadline for s in household.steps},
+    )
+
+
+# Survey to demolition from the project's plan; the handover from the estate's plan (site_id
+# NULL for households that get no flat, which matches no plan).
+_PLAN_DEADLINES = (
+    sa.select(PlanNode.stage, PlanNode.planned_finish, PlanNode.provisional, PlanNode.name)
+    .join(Plan, Plan.id == PlanNode.plan_id)
+    .where(
+        PlanNode.stage.is_not(None),
+        PlanNode.planned_finish.is_not(None),
+        sa.or_(
+            sa.and_(
+                Plan.project_id == sa.bindparam("project_id"),
+                PlanNode.stage != Stage.HANDED_OVER,
+            ),
+            sa.and_(Plan.site_id == sa.bindparam("site_id"), PlanNode.stage == Stage.HANDED_OVER),
+        ),
+    )
+)
+
+
+def plan_deadlines(
+    session: Session | sa.Connection, project_id: int, site_id: int | None, *, swap: bool
+) -> dict[Stage, PlanDeadline]:
+    """The stage deadlines the plans set for the households of a project: survey to
+    demolition from the project's plan, and for a property swap the handover from the
+    estate's plan. The same for every household of the project with that mode."""
+    rows = core_connection(session).execute(
+        _PLAN_DEADLINES, {"project_id": project_id, "site_id": site_id if swap else None}
+    )
+    return {
+        stage: PlanDeadline(finish, provisional, name) for stage, finish, provisional, name in rows
     }
-    for step in household.steps:
-        if step.deadline is not None:
-            result[step.stage] = PlanDeadline(step.deadline, False, "")
+
+
+def with_step_deadlines(
+    planned: dict[Stage, PlanDeadline], step_deadlines: dict[Stage, date | None]
+) -> dict[Stage, PlanDeadline]:
+    """The plans' deadlines with the ones entered on the household's own case steps winning."""
+    result = dict(planned)
+    for stage, deadline in step_deadlines.items():
+        if deadline is not None:
+            result[stage] = PlanDeadline(deadline, False, "")
     return result
 
 

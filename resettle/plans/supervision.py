@@ -13,9 +13,8 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
-
 from resettle.calendar import WorkCalendar
+from resettle.translate import lazy_gettext as _l
 
 
 class Level(enum.StrEnum):

@@ -6,7 +6,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from resettle import clock
@@ -38,6 +37,7 @@ from resettle.plans.services import (
 )
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import ResettlementSite
+from resettle.translate import gettext as _
 
 EDITORS = (Role.ADMIN, Role.CASEWORKER)
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass, fields
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from resettle.errors import RuleViolation
 from resettle.projects.models import ExpropriationProject
+from resettle.translate import gettext as _
 
 
 @dataclass

@@ -6,7 +6,6 @@ from dataclasses import fields
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
@@ -19,6 +18,7 @@ from resettle.projects.forms import ProjectForm
 from resettle.projects.models import ExpropriationProject
 from resettle.projects.services import ProjectData, create_project, project_data, update_project
 from resettle.sites.models import ResettlementSite
+from resettle.translate import gettext as _
 
 
 @bp.route("/")

@@ -15,19 +15,27 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from resettle.audit.services import record_event
-from resettle.funds.services import allowance_statement
-from resettle.households.models import STAGE_ORDER, CompensationMode, Household, Stage
+from resettle.db import core_connection
+from resettle.funds.models import CompensationRule
+from resettle.funds.services import (
+    allowance_figures,
+    allowance_paid,
+    current_rule_id,
+    facts_from,
+    terms_of,
+)
+from resettle.households.models import STAGE_ORDER, CaseStep, CompensationMode, Household, Stage
 from resettle.households.services import stage_label
 from resettle.notices.models import Notice, NoticeType
 from resettle.notices.services import NOTICE_TYPE_LABELS, verify_notice
 from resettle.plans.models import Plan, PlanNode
-from resettle.plans.services import household_deadlines
+from resettle.plans.services import plan_deadlines, with_step_deadlines
 from resettle.privacy import mask_name
 from resettle.projects.models import ExpropriationProject
-from resettle.sites.models import Building, Unit
+from resettle.sites.models import Building, ResettlementSite, Unit
 
 SWAP_MODES = (CompensationMode.SWAP, CompensationMode.MIXED)
 SIGNED_RANK = STAGE_ORDER.index(Stage.SIGNED)
@@ -154,29 +162,67 @@ def lookup_key(case_number: str) -> str:
     return hmac.new(secret, normalised.encode(), hashlib.sha256).hexdigest()[:24]
 
 
-def find_case(session: Session, case_number: str, id_suffix: str) -> Household | None:
-    """The household when the case number and the last six characters of the head's ID
-    number both match; None otherwise, whatever was wrong. The lookup is audited."""
+# The columns a lookup reads: enough to check the suffix and to show the case, nothing else.
+_CASE_COLUMNS = (
+    Household.id,
+    Household.case_number,
+    Household.head_id_number,
+    Household.head_name,
+    Household.stage,
+    Household.compensation_mode,
+    Household.legal_area,
+    Household.appraisal_unit_price,
+    Household.appraisal_value,
+    Household.entitled_area,
+    Household.rule_id,
+    Household.project_id,
+    ExpropriationProject.name.label("project_name"),
+    ExpropriationProject.site_id,
+    ExpropriationProject.transition_months,
+    ExpropriationProject.signing_start,
+    ExpropriationProject.signing_end,
+)
+_FIND_CASE = (
+    sa.select(*_CASE_COLUMNS)
+    .join(ExpropriationProject, ExpropriationProject.id == Household.project_id)
+    .where(sa.func.upper(Household.case_number) == sa.bindparam("number"))
+    .limit(1)
+)
+_CASE_STEPS = sa.select(CaseStep.stage, CaseStep.deadline, CaseStep.actual_date).where(
+    CaseStep.household_id == sa.bindparam("household_id")
+)
+_CASE_FLATS = (
+    sa.select(ResettlementSite.name, Building.name, Unit.entrance, Unit.number, Unit.area)
+    .join(Building, Building.id == Unit.building_id)
+    .join(ResettlementSite, ResettlementSite.id == Building.site_id)
+    .where(Unit.household_id == sa.bindparam("household_id"))
+    .order_by(Unit.id)
+)
+_RULE = sa.select(CompensationRule.__table__).where(CompensationRule.id == sa.bindparam("rule_id"))
+
+
+def find_case(session: Session, case_number: str, id_suffix: str) -> sa.Row | None:
+    """The household (as a row of the columns the status page needs) when the case number and
+    the last six characters of the head's ID number both match; None otherwise, whatever was
+    wrong. The lookup is audited with a hashed identifier of the case number."""
     number = unicodedata.normalize("NFKC", (case_number or "").strip())
     suffix = normalise_suffix(id_suffix)
-    household = None
+    found = None
     if number and len(number) <= 40 and len(suffix) == 6:
-        candidate = session.scalar(
-            sa.select(Household).where(sa.func.upper(Household.case_number) == number.upper())
-        )
+        candidate = core_connection(session).execute(_FIND_CASE, {"number": number.upper()}).first()
         if candidate is not None and hmac.compare_digest(
             candidate.head_id_number[-6:].upper().encode(), suffix.encode()
         ):
-            household = candidate
+            found = candidate
     record_event(
         session,
         "lookup",
         "Household",
-        household.id if household else None,
-        {"case": [None, lookup_key(number)], "found": [None, household is not None]},
+        found.id if found else None,
+        {"case": [None, lookup_key(number)], "found": [None, found is not None]},
         actor="public",
     )
-    return household
+    return found
 
 
 @dataclass
@@ -204,12 +250,18 @@ class CaseStatus:
     swap: bool
 
 
-def case_status(session: Session, household: Household, today: date) -> CaseStatus:
-    """The resident's view of the own case: timeline, what is next and by when, the flat,
-    the allowance and the expected handover (provisional where the plan is)."""
-    swap = household.compensation_mode in SWAP_MODES
-    deadlines = household_deadlines(session, household)
-    done = {s.stage: s.actual_date for s in household.steps if s.actual_date is not None}
+def case_status(session: Session, case: sa.Row, today: date) -> CaseStatus:
+    """The resident's view of the own case (a row from `find_case`): timeline, what is next
+    and by when, the flat, the allowance and the expected handover (provisional where the
+    plan is). A few small reads of plain columns: this page is what a rush of residents hits."""
+    swap = case.compensation_mode in SWAP_MODES
+    conn = core_connection(session)
+    steps_rows = conn.execute(_CASE_STEPS, {"household_id": case.id}).all()
+    done = {r.stage: r.actual_date for r in steps_rows if r.actual_date is not None}
+    deadlines = with_step_deadlines(
+        plan_deadlines(conn, case.project_id, case.site_id, swap=swap),
+        {r.stage: r.deadline for r in steps_rows},
+    )
     stages = [s for s in STAGE_ORDER if swap or s not in (Stage.SELECTED, Stage.HANDED_OVER)]
     steps: list[TimelineStep] = []
     next_step = None
@@ -234,47 +286,51 @@ def case_status(session: Session, household: Household, today: date) -> CaseStat
         if state == "next":
             next_step = step
         steps.append(step)
+    units = conn.execute(_CASE_FLATS, {"household_id": case.id}).all()
     flats = [
-        {"label": f"{u.building.site.name}{u.label}", "area": f"{u.area:.2f}"}
-        for u in sorted(household.units, key=lambda u: u.id)
+        {"label": site + Unit.format_label(building, entrance, number), "area": f"{area:.2f}"}
+        for site, building, entrance, number, area in units
     ]
-    statement = allowance_statement(session, household, as_of=today)
-    allowance = None
-    if statement is not None:
-        allowance = {
-            "start": statement.start,
-            "months": statement.months,
-            "months_paid": statement.months_paid,
-            "months_due": max(statement.months - statement.months_paid, 0),
-            "accrued": statement.accrued,
-            "paid": statement.paid,
-            "due": statement.due,
-            "running": statement.running,
-        }
     handover = next((s for s in steps if s.stage == Stage.HANDED_OVER), None)
     return CaseStatus(
-        case_number=household.case_number,
-        name=mask_name(household.head_name),
-        project_name=household.project.name,
-        stage_label=stage_label(household.stage),
+        case_number=case.case_number,
+        name=mask_name(case.head_name),
+        project_name=case.project_name,
+        stage_label=stage_label(case.stage),
         steps=steps,
         next_step=next_step,
         flats=flats,
-        allowance=allowance,
+        allowance=_allowance(conn, case, done, [u.area for u in units], today),
         handover=handover,
         swap=swap,
     )
 
 
-def load_case(session: Session, household_id: int) -> Household:
-    return session.scalars(
-        sa.select(Household)
-        .where(Household.id == household_id)
-        .options(
-            selectinload(Household.steps),
-            selectinload(Household.units).selectinload(Unit.building).selectinload(Building.site),
-        )
-    ).one()
+def _allowance(
+    conn: sa.Connection, case: sa.Row, done: dict[Stage, date], flat_areas: list, today: date
+) -> dict[str, Any] | None:
+    facts = facts_from(case, done, flat_areas)
+    if not facts.swap or facts.vacated_on is None:
+        return None
+    rule_id = case.rule_id or current_rule_id(conn, case.project_id, today)
+    rule = conn.execute(_RULE, {"rule_id": rule_id}).first() if rule_id else None
+    if rule is None:
+        return None
+    statement = allowance_figures(
+        facts, terms_of(rule, case), allowance_paid(conn, case.id), as_of=today
+    )
+    if statement is None:
+        return None
+    return {
+        "start": statement.start,
+        "months": statement.months,
+        "months_paid": statement.months_paid,
+        "months_due": max(statement.months - statement.months_paid, 0),
+        "accrued": statement.accrued,
+        "paid": statement.paid,
+        "due": statement.due,
+        "running": statement.running,
+    }
 
 
 # --- notices ----------------------------------------------------------------------------------

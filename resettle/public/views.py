@@ -9,13 +9,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, g, make_response, render_template, request
-from flask_babel import gettext as _
 
 from resettle import clock
 from resettle.auth.policy import public
 from resettle.disclosure.models import Disclosure, DisclosureStatus
 from resettle.disclosure.services import COLUMNS, KIND_LABELS, is_public, public_disclosures
-from resettle.extensions import db, limiter
+from resettle.extensions import csrf, db, limiter
 from resettle.i18n import STAGE_LABELS, select_locale
 from resettle.notices.views import pdf_response
 from resettle.pdf import render_pdf
@@ -25,12 +24,12 @@ from resettle.public.forms import StatusForm
 from resettle.public.services import (
     case_status,
     find_case,
-    load_case,
     lookup_key,
     project_figures,
     public_gantt,
     verified_notice,
 )
+from resettle.translate import gettext as _
 
 
 @bp.after_app_request
@@ -57,33 +56,63 @@ def _lookup_failed(response: Any) -> bool:
     return bool(g.get("lookup_failed"))
 
 
-_PAGES: dict[tuple[str, str, str], tuple[float, bytes]] = {}
+_PAGES: dict[tuple[str, str, str, str], tuple[float, bytes]] = {}
 _MAX_PAGES = 2000
+
+
+def _page_key() -> tuple[str, str, str, str]:
+    environ = request.environ
+    return (
+        request.endpoint or "",
+        environ.get("PATH_INFO", ""),
+        environ.get("QUERY_STRING", ""),
+        select_locale(),
+    )
+
+
+def _kept_page() -> Response | None:
+    """The page kept in this worker's memory for this address, while it is fresh."""
+    hit = _PAGES.get(_page_key())
+    if hit is not None and hit[0] > time.monotonic():
+        return Response(hit[1], mimetype="text/html")
+    return None
 
 
 def cached_page(view: Any) -> Any:
     """Serve a public page from this worker's memory for PUBLIC_PAGE_CACHE_SECONDS: under a rush
     the project pages are rendered a few times a minute, not for every visitor; figures are at
-    most that many seconds old (0 turns it off)."""
+    most that many seconds old (0 turns it off). `serve_kept_pages` answers from the same
+    memory before the other request hooks run."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ttl = current_app.config["PUBLIC_PAGE_CACHE_SECONDS"]
-        if ttl <= 0:
+        if ttl <= 0 or request.method != "GET":
             return view(*args, **kwargs)
-        key = (request.endpoint or "", request.full_path, select_locale())
-        now = time.monotonic()
-        hit = _PAGES.get(key)
-        if hit is not None and hit[0] > now:
-            return Response(hit[1], mimetype="text/html")
+        kept = _kept_page()
+        if kept is not None:
+            return kept
         response = make_response(view(*args, **kwargs))
         if response.status_code == 200:
             if len(_PAGES) >= _MAX_PAGES:
                 _PAGES.clear()
-            _PAGES[key] = (now + ttl, response.get_data())
+            _PAGES[_page_key()] = (time.monotonic() + ttl, response.get_data())
         return response
 
+    wrapper.page_cache = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def serve_kept_pages() -> Response | None:
+    """The first before_request hook: a kept public page (anonymous, no limit, no form) is
+    answered at once, without the login, limiter and CSRF hooks that a fresh page needs; the
+    after_request hooks still add the security and noindex headers."""
+    if request.method != "GET" or current_app.config["PUBLIC_PAGE_CACHE_SECONDS"] <= 0:
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, "page_cache", False):
+        return None
+    return _kept_page()
 
 
 @bp.route("/")
@@ -162,6 +191,8 @@ def disclosure_pdf(disclosure_id: int):
 
 @bp.route("/status", methods=["GET", "POST"])
 @public
+@csrf.exempt  # see StatusForm
+@cached_page  # the empty form (GET) only
 @limiter.limit(_ip_limit, methods=["POST"])
 @limiter.limit(_case_limit, methods=["POST"], key_func=_case_key, deduct_when=_lookup_failed)
 def status():
@@ -172,11 +203,11 @@ def status():
             # concurrent lookups queue instead of failing with "database is locked"
             if not db.session().in_transaction():
                 db.session.connection(execution_options={"sqlite_begin_immediate": True})
-            household = find_case(db.session, form.case_number.data, form.id_suffix.data)
+            found = find_case(db.session, form.case_number.data, form.id_suffix.data)
             db.session.commit()  # the audit row of the lookup
-            if household is not None:
+            if found is not None:
                 today = clock.today()
-                result = case_status(db.session, load_case(db.session, household.id), today)
+                result = case_status(db.session, found, today)
                 return render_template("public/status_result.html", case=result, today=today)
         g.lookup_failed = True
         form.id_suffix.data = ""  # never echoed back: the screen may be seen by others

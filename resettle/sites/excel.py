@@ -15,7 +15,6 @@ from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
-from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
@@ -31,6 +30,7 @@ from resettle.sites.services import (
     normalise_text,
     parse_area,
 )
+from resettle.translate import gettext as _
 
 # The columns of the template, in order: field -> header.
 COLUMNS = {

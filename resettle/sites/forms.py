@@ -1,10 +1,11 @@
 """Estate forms: shape of the input only; the rules are in services."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from resettle.translate import lazy_gettext as _l
 
 
 class SiteForm(FlaskForm):

@@ -87,4 +87,9 @@ class Unit(db.Model):
 
     @property
     def label(self) -> str:
-        return f"{self.building.name}{self.entrance}单元{self.number}室"
+        return self.format_label(self.building.name, self.entrance, self.number)
+
+    @staticmethod
+    def format_label(building: str, entrance: str, number: str) -> str:
+        """楼栋 + 单元 + 室号, e.g. 3号楼2单元1502室."""
+        return f"{building}{entrance}单元{number}室"

@@ -11,8 +11,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, scoped_session, selectinload
 
 from resettle import clock
@@ -23,6 +21,8 @@ from resettle.errors import RuleViolation
 from resettle.households.models import Household, Stage
 from resettle.households.services import SWAP_MODES, record_step, stage_label, step_for
 from resettle.sites.models import Building, ResettlementSite, Unit, UnitStatus
+from resettle.translate import gettext as _
+from resettle.translate import lazy_gettext as _l
 
 MAX_FLOORS = 100
 MAX_ENTRANCES = 20

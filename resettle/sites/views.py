@@ -20,7 +20,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from resettle import clock
@@ -65,6 +64,7 @@ from resettle.sites.services import (
     site_overview,
     update_site,
 )
+from resettle.translate import gettext as _
 
 STAFF = (Role.ADMIN, Role.CASEWORKER)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

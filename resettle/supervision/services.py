@@ -26,8 +26,6 @@ from typing import Any
 import openpyxl
 import sqlalchemy as sa
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -54,6 +52,8 @@ from resettle.supervision.models import (
     SupervisionOrder,
     SupervisionResponse,
 )
+from resettle.translate import gettext as _
+from resettle.translate import lazy_gettext as _l
 
 DEFAULT_REMIND_WORKDAYS = 5
 DEFAULT_SUPERVISE_WORKDAYS = 10

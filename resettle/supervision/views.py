@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from resettle import clock
@@ -44,6 +43,7 @@ from resettle.supervision.services import (
     suggested_unit,
     units_in_use,
 )
+from resettle.translate import gettext as _
 
 OFFICE = (Role.SUPERVISOR, Role.ADMIN)
 READERS = (Role.LEADER, Role.SUPERVISOR, Role.ADMIN)

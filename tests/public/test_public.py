@@ -107,6 +107,23 @@ def test_every_lookup_is_audited_with_a_hashed_identifier(client, case):
     assert all(case.case_number not in str(e.changes) for e in events)
 
 
+def test_a_resident_looks_up_without_cookies_and_is_given_none(app, case):
+    """The lookup needs no session (phones' in-app browsers may refuse cookies), even with
+    CSRF protection on for the staff forms, and leaves nothing behind on the phone."""
+    strict = make_test_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
+    strict.test_client_class = FreshContextClient
+    phone = strict.test_client(use_cookies=False)
+    form = phone.get("/public/status")
+    assert form.status_code == 200 and "Set-Cookie" not in form.headers
+    answer = phone.post(
+        "/public/status", data={"case_number": case.case_number, "id_suffix": "31002X"}
+    )
+    assert answer.status_code == 200 and "Set-Cookie" not in answer.headers
+    assert "欧**娜" in answer.get_data(as_text=True)
+    wrong = phone.post("/public/status", data={"case_number": case.case_number, "id_suffix": "1"})
+    assert NEUTRAL in wrong.get_data(as_text=True) and "Set-Cookie" not in wrong.headers
+
+
 @pytest.fixture
 def limited(app):
     """An app with the limits on (the suite's app has them off), in the test's transaction."""

@@ -12,28 +12,30 @@ from __future__ import annotations
 from typing import Any
 
 from babel.support import NullTranslations
-from flask import Flask, g, has_app_context
+from flask import Flask
+from flask.globals import _cv_app
 from flask_babel import get_translations
 from flask_babel.speaklater import LazyString
-from jinja2 import pass_context
-from jinja2.runtime import Context
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 
 def current_translations() -> NullTranslations:
     """The translations of the current locale (the same object Flask-Babel would return)."""
-    if not has_app_context():
+    app_ctx = _cv_app.get(None)
+    if app_ctx is None:
         return get_translations()
-    ctx = g.get("_flask_babel")
-    if ctx is not None:
-        cached = getattr(ctx, "resettle_translations", None)
-        locale = getattr(ctx, "babel_locale", None)
-        if cached is not None and locale is not None and cached[0] is locale:
+    ns = app_ctx.g.__dict__.get("_flask_babel")
+    if ns is not None:
+        kept = ns.__dict__
+        cached = kept.get("resettle_translations")
+        if cached is not None and cached[0] is kept.get("babel_locale") is not None:
             return cached[1]
     translations = get_translations()  # selects the locale and keeps it on g._flask_babel
-    ctx = g.get("_flask_babel")
-    if ctx is not None and getattr(ctx, "babel_locale", None) is not None:
-        ctx.resettle_translations = (ctx.babel_locale, translations)
+    ns = app_ctx.g.__dict__.get("_flask_babel")
+    if ns is not None and getattr(ns, "babel_locale", None) is not None:
+        ns.resettle_translations = (ns.babel_locale, translations)
     return translations
 
 
@@ -53,14 +55,15 @@ def lazy_gettext(string: str, **variables: Any) -> LazyString:
     return LazyString(gettext, string, **variables)
 
 
-@pass_context
-def _template_gettext(__context: Context, __string: str, **variables: Any) -> str:
+@pass_eval_context
+def _template_gettext(__eval_ctx: EvalContext, __string: str, **variables: Any) -> str:
     """`_()` and `{% trans %}` in templates, as Jinja's new-style gettext behaves (escaped,
-    always %-formatted) but in one call instead of Jinja's three nested context calls."""
+    always %-formatted) but in one call instead of Jinja's three nested context calls, and
+    without the copy of the whole context Jinja makes for a context function in a loop."""
     text = current_translations().ugettext(__string)
     if not variables and "%" not in text:
-        return Markup(text) if __context.eval_ctx.autoescape else text
-    if __context.eval_ctx.autoescape:
+        return Markup(text) if __eval_ctx.autoescape else text
+    if __eval_ctx.autoescape:
         text = Markup(text)
     return text % variables
 

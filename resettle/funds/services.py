@@ -286,11 +286,17 @@ def allowance_statement(
     return replace(figures, lines=lines)
 
 
-_ALLOWANCE_PAID = sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
-    Payment.household_id == sa.bindparam("household_id"),
-    Payment.kind == PaymentKind.TEMPORARY_ALLOWANCE,
-    Payment.reversed_at.is_(None),
-)
+def allowance_paid_query(household_id: Any) -> sa.Select:
+    """The sum of the temporary allowance paid to a household, reversals left out: a select
+    of one value for a household id (a bound parameter, or a column to correlate with)."""
+    return sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
+        Payment.household_id == household_id,
+        Payment.kind == PaymentKind.TEMPORARY_ALLOWANCE,
+        Payment.reversed_at.is_(None),
+    )
+
+
+_ALLOWANCE_PAID = allowance_paid_query(sa.bindparam("household_id"))
 
 
 def allowance_paid(session: Session | sa.Connection, household_id: int) -> Decimal:

@@ -18,11 +18,11 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from resettle.audit.services import record_event
-from resettle.db import core_connection
+from resettle.db import core_connection, money
 from resettle.funds.models import CompensationRule
 from resettle.funds.services import (
     allowance_figures,
-    allowance_paid,
+    allowance_paid_query,
     current_rule_id,
     facts_from,
     terms_of,
@@ -182,9 +182,27 @@ _CASE_COLUMNS = (
     ExpropriationProject.signing_start,
     ExpropriationProject.signing_end,
 )
+# The rule the household signed under, as the plain terms the allowance needs; its column
+# names do not clash with the household's or the project's, so `terms_of(row, row)` works.
+_RULE_TERMS = (
+    CompensationRule.moving_allowance_per_m2,
+    CompensationRule.temporary_allowance_per_m2_month,
+    CompensationRule.month_counting,
+    CompensationRule.signing_bonus,
+    CompensationRule.price_within_entitled,
+    CompensationRule.band_m2,
+    CompensationRule.price_first_band,
+    CompensationRule.price_beyond_band,
+    CompensationRule.overrun_tiers,
+)
 _FIND_CASE = (
-    sa.select(*_CASE_COLUMNS)
+    sa.select(
+        *_CASE_COLUMNS,
+        *_RULE_TERMS,
+        allowance_paid_query(Household.id).scalar_subquery().label("allowance_paid"),
+    )
     .join(ExpropriationProject, ExpropriationProject.id == Household.project_id)
+    .outerjoin(CompensationRule, CompensationRule.id == Household.rule_id)
     .where(sa.func.upper(Household.case_number) == sa.bindparam("number"))
     .limit(1)
 )
@@ -312,13 +330,15 @@ def _allowance(
     facts = facts_from(case, done, flat_areas)
     if not facts.swap or facts.vacated_on is None:
         return None
-    rule_id = case.rule_id or current_rule_id(conn, case.project_id, today)
-    rule = conn.execute(_RULE, {"rule_id": rule_id}).first() if rule_id else None
-    if rule is None:
-        return None
-    statement = allowance_figures(
-        facts, terms_of(rule, case), allowance_paid(conn, case.id), as_of=today
-    )
+    if case.rule_id is not None:
+        terms = terms_of(case, case)  # the signing rule's columns came with the case
+    else:  # signed before the project had rules: the rules in force now
+        rule_id = current_rule_id(conn, case.project_id, today)
+        rule = conn.execute(_RULE, {"rule_id": rule_id}).first() if rule_id else None
+        if rule is None:
+            return None
+        terms = terms_of(rule, case)
+    statement = allowance_figures(facts, terms, money(case.allowance_paid or 0), as_of=today)
     if statement is None:
         return None
     return {
@@ -331,6 +351,15 @@ def _allowance(
         "due": statement.due,
         "running": statement.running,
     }
+
+
+def lookup_case(
+    session: Session, case_number: str, id_suffix: str, today: date
+) -> CaseStatus | None:
+    """A resident's lookup, audited: the own case's status when the case number and the last
+    six characters of the head's ID number match, None otherwise (whatever was wrong)."""
+    found = find_case(session, case_number, id_suffix)
+    return case_status(session, found, today) if found is not None else None
 
 
 # --- notices ----------------------------------------------------------------------------------

@@ -22,8 +22,7 @@ from resettle.projects.models import ExpropriationProject
 from resettle.public import bp
 from resettle.public.forms import StatusForm
 from resettle.public.services import (
-    case_status,
-    find_case,
+    lookup_case,
     lookup_key,
     project_figures,
     public_gantt,
@@ -203,11 +202,10 @@ def status():
             # concurrent lookups queue instead of failing with "database is locked"
             if not db.session().in_transaction():
                 db.session.connection(execution_options={"sqlite_begin_immediate": True})
-            found = find_case(db.session, form.case_number.data, form.id_suffix.data)
+            today = clock.today()
+            result = lookup_case(db.session, form.case_number.data, form.id_suffix.data, today)
             db.session.commit()  # the audit row of the lookup
-            if found is not None:
-                today = clock.today()
-                result = case_status(db.session, found, today)
+            if result is not None:
                 return render_template("public/status_result.html", case=result, today=today)
         g.lookup_failed = True
         form.id_suffix.data = ""  # never echoed back: the screen may be seen by others

@@ -48,3 +48,28 @@ def test_default_locale_is_chinese_and_english_is_selectable(client):
 def test_unknown_language_is_ignored(client):
     client.post("/language", data={"lang": "xx"})
     assert "登录" in client.get("/login").get_data(as_text=True)
+
+
+def test_strings_follow_the_chosen_language_and_a_forced_one(app):
+    """gettext (resettle.translate, which keeps the request's translations) answers in the
+    session's language, in the forced one inside force_locale, and in the session's again
+    after it; templates the same."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale
+
+    from resettle.translate import gettext
+
+    # each request has its own app context (and `g`), as in production
+    with app.app_context(), app.test_request_context("/"):
+        session["lang"] = "en"
+        assert gettext("Timeline") == "Timeline"
+        assert render_template_string("{{ _('Timeline') }}") == "Timeline"
+        with force_locale("zh_Hans_CN"):
+            assert gettext("Timeline") == "办理进度"
+            assert render_template_string("{{ _('Timeline') }}") == "办理进度"
+        assert gettext("Timeline") == "Timeline"
+    with app.app_context(), app.test_request_context("/"):
+        assert gettext("Timeline") == "办理进度"  # Chinese first
+        assert render_template_string("{{ _('by %(date)s', date='2025-08-29') }}") == (
+            gettext("by %(date)s", date="2025-08-29")
+        )

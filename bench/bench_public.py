@@ -7,6 +7,10 @@ The status lookup posts the case number and ID suffix of every demo household in
 cases of every stage, money and swap), as a rush of different residents would; each one is a
 real lookup: limits counted in Redis, CSRF checked, the audit row committed, the page built.
 
+A yardstick runs beside them (bench/_least_lookup.py): the least any lookup does, as a bare
+Flask app (one Redis round trip, one read, one committed audit row, a compiled template).
+What it reaches is a ceiling for the real lookup on the same machine.
+
 This machine's speed drifts by tens of percent from minute to minute, so both servers stay up
 and short runs alternate (hello world, project page, status lookup, again); each figure is the
 median of its runs and each ratio the median of the ratios within a round.
@@ -27,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -110,7 +115,9 @@ def _serve(app_path: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            urllib.request.urlopen(base + ("/" if "hello" in app_path else "/public/"), timeout=2)
+            urllib.request.urlopen(base + "/", timeout=2)
+            return process, base
+        except urllib.error.HTTPError:  # it answers (404 where it has no page at /)
             return process, base
         except OSError:
             time.sleep(0.2)
@@ -175,9 +182,15 @@ def run(label: str, url: str) -> bool:
         PUBLIC_LOOKUP_LIMIT_CASE="1000000 per minute",
     )
     hello, hello_base = _serve("bench._hello:app", env)
+    least, least_base = _serve("bench._least_lookup:app", env)
     server, base = _serve("wsgi:app", env)
+    least_script = (
+        'wrk.method = "POST"\nwrk.body = "case_number=Y-7"\n'
+        'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+    )
     targets = {
         "hello": (hello_base + "/", ""),
+        "yardstick": (least_base + "/lookup", least_script),
         "project": (f"{base}/public/projects/{project}", ""),
         "status": (f"{base}/public/status", _status_script(base, cases)),
     }
@@ -190,6 +203,7 @@ def run(label: str, url: str) -> bool:
                 runs[name].append(_wrk(target, script))
     finally:
         _stop(server)
+        _stop(least)
         _stop(hello)
     hello_rps = statistics.median(r[0] for r in runs["hello"])
     hello_p95 = statistics.median(r[1] for r in runs["hello"])
@@ -198,6 +212,15 @@ def run(label: str, url: str) -> bool:
         f"workers, {CONNECTIONS} connections, {ROUNDS} alternating rounds of {SECONDS} s; "
         f"hello world ranged {min(r[0] for r in runs['hello']):,.0f}–"
         f"{max(r[0] for r in runs['hello']):,.0f} req/s)"
+    )
+    least_rps = statistics.median(r[0] for r in runs["yardstick"])
+    least_ratio = statistics.median(
+        mine[0] / base_run[0]
+        for mine, base_run in zip(runs["yardstick"], runs["hello"], strict=True)
+    )
+    print(
+        f"  yardstick {least_rps:7,.0f} req/s = {least_ratio:5.1%} of hello world: the least a "
+        "lookup does (Redis count, read, audit commit, template) in bare Flask"
     )
     ok = True
     for name in ("project", "status"):

@@ -4,6 +4,7 @@ case behind the case number and six ID characters, notice verification, limits, 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -256,3 +257,71 @@ def test_project_pages_are_kept_for_a_few_seconds_then_rendered_again(
     assert "100.0%" in client.get(path).get_data(as_text=True)  # served from memory
     clock_now[0] += 0.2
     assert "50.0%" in client.get(path).get_data(as_text=True)  # 5 s later: rendered again
+
+
+def test_the_residents_page_agrees_with_the_staff_services_for_every_demo_household(
+    app, monkeypatch
+):
+    """The lookup reads plain columns on its own (it is what a rush hits); what it shows must
+    be what the staff pages compute from the models: deadlines (plan and own step), the
+    allowance figures and the flats, for households of every stage and mode."""
+    from resettle.audit.services import acting_as
+    from resettle.demo.services import DEMO_AS_OF, seed_demo
+    from resettle.funds.models import PaymentKind
+    from resettle.funds.services import allowance_statement
+    from resettle.households.models import Household
+    from resettle.households.services import next_stage, record_payment, step_for
+    from resettle.plans.services import household_deadlines, replan_all
+    from resettle.public.services import lookup_case
+
+    monkeypatch.setattr(clock, "today", lambda: DEMO_AS_OF)
+    with acting_as("demo-seed"):
+        seed_demo(db.session, households=120, seed=11)
+        replan_all(db.session)
+    households = db.session.scalars(sa.select(Household).order_by(Household.id)).all()
+    for n, h in enumerate(households):  # own step deadlines and allowance payments too
+        if n % 4 == 0 and (stage := next_stage(h)) is not None:
+            step = step_for(h, stage) or CaseStep(stage=stage)
+            step.deadline = DEMO_AS_OF + timedelta(days=n)
+            if step not in h.steps:
+                h.steps.append(step)
+        vacated = step_for(h, Stage.VACATED)
+        if n % 3 == 0 and h.compensation_mode != CompensationMode.MONEY and vacated:
+            record_payment(
+                db.session,
+                h,
+                kind=PaymentKind.TEMPORARY_ALLOWANCE,
+                amount=Decimal("1234.56") * (n % 5 + 1),
+                paid_on=DEMO_AS_OF,
+                voucher_number=f"T-{n}",
+                payee="",
+                operator=None,
+                today=DEMO_AS_OF,
+            )
+    db.session.flush()
+    with_allowance = paid = 0
+    for h in households:
+        with app.test_request_context("/public/status", method="POST"):
+            shown = lookup_case(
+                db.session, h.case_number.lower(), h.head_id_number[-6:], DEMO_AS_OF
+            )
+        deadlines = household_deadlines(db.session, h)
+        for step in shown.steps:
+            expected = deadlines.get(step.stage)
+            assert step.deadline == (expected.deadline if expected else None), h.case_number
+            assert step.provisional == bool(expected and expected.provisional)
+        statement = allowance_statement(db.session, h, as_of=DEMO_AS_OF)
+        if statement is None:
+            assert shown.allowance is None, h.case_number
+        else:
+            with_allowance += 1
+            assert (shown.allowance["accrued"], shown.allowance["paid"]) == (
+                statement.accrued,
+                statement.paid,
+            )
+            assert shown.allowance["months_paid"] == statement.months_paid
+            paid += statement.paid > 0
+        assert [f["label"] for f in shown.flats] == [
+            u.building.site.name + u.label for u in sorted(h.units, key=lambda u: u.id)
+        ]
+    assert with_allowance >= 10 and paid >= 3  # households in transition, some paid

@@ -198,6 +198,16 @@ def facts_of(household: Household) -> Facts:
     )
 
 
+# The household columns `facts_from` reads (besides the steps and the flats).
+FACT_COLUMNS = (
+    Household.compensation_mode,
+    Household.legal_area,
+    Household.appraisal_unit_price,
+    Household.appraisal_value,
+    Household.entitled_area,
+)
+
+
 def facts_from(household: Any, done: dict[Stage, date], flat_areas: list[Decimal]) -> Facts:
     """The same from plain data: anything with the household's columns as attributes (a model
     or a row), the actual date of each stage done, and the areas of its flats."""
@@ -581,15 +591,9 @@ def _plan_households(  # noqa: ANN001
         ).all()
     )
     rows = session.execute(
-        sa.select(
-            Household.id,
-            Household.compensation_mode,
-            Household.legal_area,
-            Household.appraisal_unit_price,
-            Household.appraisal_value,
-            Household.entitled_area,
-            Household.rule_id,
-        ).where(Household.project_id == project.id)
+        sa.select(Household.id, *FACT_COLUMNS, Household.rule_id).where(
+            Household.project_id == project.id
+        )
     ).all()
     due_days = {rule.id: rule.compensation_due_days}
     count = 0

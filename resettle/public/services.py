@@ -21,6 +21,7 @@ from resettle.audit.services import record_event
 from resettle.db import core_connection, money
 from resettle.funds.models import CompensationRule
 from resettle.funds.services import (
+    FACT_COLUMNS,
     allowance_figures,
     allowance_paid_query,
     current_rule_id,
@@ -169,11 +170,7 @@ _CASE_COLUMNS = (
     Household.head_id_number,
     Household.head_name,
     Household.stage,
-    Household.compensation_mode,
-    Household.legal_area,
-    Household.appraisal_unit_price,
-    Household.appraisal_value,
-    Household.entitled_area,
+    *FACT_COLUMNS,
     Household.rule_id,
     Household.project_id,
     ExpropriationProject.name.label("project_name"),

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask, request
 
 app = Flask(__name__)
-engine = sa.create_engine(os.environ["DATABASE_URL"])
+engine = sa.create_engine(os.environ.get("DATABASE_URL", "sqlite://"))
 metadata = sa.MetaData()
 cases = sa.Table(
     "yardstick_cases",
@@ -29,12 +29,19 @@ events = sa.Table(
     sa.Column("case_key", sa.String(40)),
     sa.Column("found", sa.Boolean),
 )
-with engine.begin() as conn:
-    metadata.create_all(conn)
-    if conn.scalar(sa.select(sa.func.count()).select_from(cases)) == 0:
-        conn.execute(
-            sa.insert(cases), [{"case_number": f"Y-{n}", "name": "张*"} for n in range(400)]
-        )
+
+
+def prepare(url: str) -> None:
+    """Create and fill the yardstick's two tables (before the workers start)."""
+    setup = sa.create_engine(url)
+    with setup.begin() as conn:
+        metadata.create_all(conn)
+        if conn.scalar(sa.select(sa.func.count()).select_from(cases)) == 0:
+            rows = [{"case_number": f"Y-{n}", "name": "张*"} for n in range(400)]
+            conn.execute(sa.insert(cases), rows)
+    setup.dispose()
+
+
 limits = redis.Redis.from_url(os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379"))
 FIND = sa.select(cases.c.id, cases.c.name).where(cases.c.case_number == sa.bindparam("number"))
 AUDIT = sa.insert(events)

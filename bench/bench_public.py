@@ -181,6 +181,9 @@ def run(label: str, url: str) -> bool:
         PUBLIC_LOOKUP_LIMIT_IP="1000000 per minute",
         PUBLIC_LOOKUP_LIMIT_CASE="1000000 per minute",
     )
+    from bench._least_lookup import prepare
+
+    prepare(url)
     hello, hello_base = _serve("bench._hello:app", env)
     least, least_base = _serve("bench._least_lookup:app", env)
     server, base = _serve("wsgi:app", env)

@@ -368,8 +368,9 @@ def _household_scope(query: Any, stage: Stage, swap_only: bool) -> Any:
 
 def _source_selects(
     ctx: _Context, filters: OverdueFilter, only_households: set[int] | None
-) -> list[Any]:
-    """One select per late (project, stage) deadline from a plan: the households before it."""
+) -> list[tuple[Any, tuple[str | None, date]]]:
+    """One select per late (project, stage) deadline from a plan: the households before it,
+    each with the responsible unit and the deadline that all of its rows share."""
     selects = []
     for source in ctx.sources:
         limits = ctx.project_limits.get(source.project_id)
@@ -419,7 +420,7 @@ def _source_selects(
         query = _household_scope(query, source.stage, source.swap_only)
         if only_households is not None:
             query = query.where(Household.id.in_(only_households or {0}))
-        selects.append(query)
+        selects.append((query, (source.unit, source.deadline)))
     return selects
 
 
@@ -501,21 +502,26 @@ def _components(
     *,
     only_nodes: set[int] | None = None,
     only_households: set[int] | None = None,
+    keys: list[tuple[str | None, date] | None] | None = None,
 ) -> list[Any]:
     """The parts of the list as subqueries, each with every filter applied: the plan nodes, one
-    part per late (project, stage) plan deadline, and the households' own deadlines."""
-    selects: list[Any] = []
+    part per late (project, stage) plan deadline, and the households' own deadlines. When
+    `keys` is given it gets, for each part, the unit and deadline all its rows share (the
+    plan-deadline parts), or None (their rows differ)."""
+    selects: list[tuple[Any, tuple[str | None, date] | None]] = []
     if only_nodes is None or only_nodes:
         node_select = _node_select(ctx, filters, only_nodes)
         if node_select is not None:
-            selects.append(node_select)
+            selects.append((node_select, None))
     if only_households is None or only_households:
         selects.extend(_source_selects(ctx, filters, only_households))
         own = _own_deadline_select(ctx, filters, only_households)
         if own is not None:
-            selects.append(own)
+            selects.append((own, None))
+    if keys is not None:
+        keys.extend(key for _select, key in selects)
     parts = []
-    for index, select in enumerate(selects):
+    for index, (select, _key) in enumerate(selects):
         part = select.subquery(f"part{index}")
         query = sa.select(part)
         if filters.unit is not None:
@@ -633,11 +639,17 @@ MERGE_LIMIT = 5000
 
 
 def _page_rows(
-    session: Session, parts: list[Any], summaries: list[UnitSummary], offset: int, limit: int
+    session: Session,
+    parts: list[Any],
+    summaries: list[UnitSummary],
+    offset: int,
+    limit: int,
+    keys: list[tuple[str | None, date] | None],
 ) -> list[Any]:
     """One page of rows in list order. On SQLite near the start of the list, each part gives
     its own first rows and they are merged (sorting the whole union took 250 ms at 100,000
-    households); otherwise the database sorts the union (PostgreSQL: faster that way)."""
+    households); a plan-deadline part whose unit and deadline come after enough rows already
+    read is not read at all. Otherwise the database sorts the union (PostgreSQL: faster)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql" or offset + limit > MERGE_LIMIT:
         overdue = _items_subquery(parts)
@@ -645,9 +657,26 @@ def _page_rows(
             _ordered(overdue, summaries, dialect).limit(limit).offset(offset)
         ).all()
     ranks = {u: r for u, r in _unit_ranks(summaries).items() if u is not None}
+    wanted = offset + limit
+
+    def read(part: Any) -> list[Any]:
+        return session.execute(_ordered(part, summaries, dialect).limit(wanted)).all()
+
     rows: list[Any] = []
-    for part in parts:
-        rows.extend(session.execute(_ordered(part, summaries, dialect).limit(offset + limit)).all())
+    fixed = []
+    for part, key in zip(parts, keys, strict=True):
+        if key is None:
+            rows.extend(read(part))
+        else:
+            unit, deadline = key
+            fixed.append(
+                ((ranks.get(unit, len(ranks)) if unit is not None else len(ranks), deadline), part)
+            )
+    fixed.sort(key=lambda entry: entry[0])
+    for start, part in fixed:
+        if sum(1 for row in rows if _row_key(row, ranks)[:2] < start) >= wanted:
+            break  # this part and every later one come after the page
+        rows.extend(read(part))
     rows.sort(key=lambda row: _row_key(row, ranks))
     return rows[offset : offset + limit]
 
@@ -769,14 +798,15 @@ def overdue_page(
 ) -> OverduePage:
     """One page of the overdue list, grouped by unit, most days late first within a unit."""
     ctx = _context(session, today, calendar)
-    parts = _components(ctx, filters)
+    keys: list[tuple[str | None, date] | None] = []
+    parts = _components(ctx, filters, keys=keys)
     if not parts:
         return OverduePage(today, [], [], 0, 1, 1)
     summaries = _summaries(session, parts)
     total = sum(s.total for s in summaries)
     pages = max((total + page_size - 1) // page_size, 1)
     page = min(max(page, 1), pages)
-    rows = _page_rows(session, parts, summaries, (page - 1) * page_size, page_size)
+    rows = _page_rows(session, parts, summaries, (page - 1) * page_size, page_size, keys)
     items = _to_items(session, ctx, rows)
     return OverduePage(today, summaries, _group(items, summaries), total, page, pages)
 

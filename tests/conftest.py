@@ -41,6 +41,19 @@ def make_test_app(database_url: str, **overrides: Any) -> Flask:
     return create_app(settings)
 
 
+def migrated_app_for_threads(purpose: str, tmp_dir: Any, threads: int) -> Flask:
+    """A migrated app on its own fresh database with a connection for each of `threads`, so
+    they really are in the database at once (the concurrency tests; no rolled-back test
+    transaction there)."""
+    application = make_test_app(
+        fresh_database(purpose, tmp_dir),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": threads + 2, "max_overflow": 0},
+    )
+    with application.app_context():
+        upgrade()
+    return application
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return fresh_database("suite", tmp_path_factory.mktemp("db"))

@@ -8,7 +8,6 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
 from resettle.errors import RuleViolation
 from resettle.extensions import db
@@ -16,8 +15,7 @@ from resettle.households.models import Household, Stage
 from resettle.notices import services
 from resettle.notices.models import Notice, NoticeSequence, NoticeType
 from resettle.notices.services import begin_numbering, issue_notice
-from tests.conftest import make_test_app
-from tests.dbs import fresh_database
+from tests.conftest import migrated_app_for_threads
 from tests.supervision import TODAY, add_household, add_plan, add_project
 
 ISSUERS = 12
@@ -26,12 +24,8 @@ FAILING = {3, 7, 8}  # these issuers' PDFs fail after they got a number
 
 @pytest.mark.no_transaction
 def test_concurrent_issues_get_consecutive_numbers_without_gaps(tmp_path, monkeypatch):
-    app = make_test_app(
-        fresh_database("notice_numbers", tmp_path),
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": ISSUERS + 2, "max_overflow": 0},
-    )
+    app = migrated_app_for_threads("notice_numbers", tmp_path, ISSUERS)
     with app.app_context():
-        upgrade()
         project = add_project(db.session)
         add_plan(
             db.session,

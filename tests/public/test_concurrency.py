@@ -8,12 +8,10 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
 from resettle.audit.models import AuditEvent
 from resettle.extensions import db
-from tests.conftest import make_test_app
-from tests.dbs import fresh_database
+from tests.conftest import migrated_app_for_threads
 from tests.sites import add_household, add_project
 
 RESIDENTS = 12
@@ -22,12 +20,8 @@ ROUNDS = 5
 
 @pytest.mark.no_transaction
 def test_concurrent_lookups_all_answer_and_are_all_audited(tmp_path):
-    app = make_test_app(
-        fresh_database("lookups", tmp_path),
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": RESIDENTS + 2, "max_overflow": 0},
-    )
+    app = migrated_app_for_threads("lookups", tmp_path, RESIDENTS)
     with app.app_context():
-        upgrade()
         project = add_project(db.session)
         cases = [
             (h.case_number, h.head_id_number[-6:])

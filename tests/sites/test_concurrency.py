@@ -8,7 +8,6 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
 from resettle.audit.models import AuditEvent
 from resettle.errors import RuleViolation
@@ -16,8 +15,7 @@ from resettle.extensions import db
 from resettle.households.models import Household, Stage
 from resettle.sites.models import Unit, UnitStatus
 from resettle.sites.services import allocate_unit, begin_allocation
-from tests.conftest import make_test_app
-from tests.dbs import fresh_database
+from tests.conftest import migrated_app_for_threads
 from tests.sites import TODAY, add_household, add_project, add_site, flat, msg
 
 CONTENDERS = 20
@@ -25,13 +23,8 @@ CONTENDERS = 20
 
 @pytest.mark.no_transaction
 def test_twenty_concurrent_requests_for_one_flat_allocate_it_exactly_once(tmp_path):
-    app = make_test_app(
-        fresh_database("alloc", tmp_path),
-        # one connection per contender, so all twenty really are in the database at once
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": CONTENDERS + 2, "max_overflow": 0},
-    )
+    app = migrated_app_for_threads("alloc", tmp_path, CONTENDERS)
     with app.app_context():
-        upgrade()
         project = add_project(db.session)
         household_ids = [
             add_household(db.session, project, order=n).id for n in range(1, CONTENDERS + 1)

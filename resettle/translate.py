@@ -45,11 +45,6 @@ def gettext(string: str, **variables: Any) -> str:
     return text % variables if variables else text
 
 
-def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
-    variables.setdefault("num", num)
-    return current_translations().ungettext(singular, plural, num) % variables
-
-
 def lazy_gettext(string: str, **variables: Any) -> LazyString:
     """A string translated when it is used (labels defined at import time)."""
     return LazyString(gettext, string, **variables)
@@ -69,7 +64,9 @@ def _template_gettext(__eval_ctx: EvalContext, __string: str, **variables: Any) 
 
 
 def install_jinja_gettext(app: Flask) -> None:
-    """Templates translate with the same per-request translations (after Babel.init_app)."""
+    """Templates translate with the same per-request translations (after Babel.init_app):
+    Jinja's new-style callables for the plural and context forms, and `gettext` / `_`
+    replaced by the one-call version."""
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: current_translations().ugettext(s),
         ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),

@@ -281,19 +281,18 @@ def allowance_statement(
     None when it gets none (not a swap household, not vacated yet, or the project has no
     rules)."""
     as_of = as_of or clock.today()
-    if household.compensation_mode not in SWAP or _actual(household, Stage.VACATED) is None:
-        return None
+    facts = facts_of(household)
+    if not facts.swap or facts.vacated_on is None:
+        return None  # before looking for the rules
     rule = household.rule or current_rule(session, household.project_id, as_of)
     if rule is None:
         return None
-    facts, terms = facts_of(household), terms_of(rule, household.project)
+    terms = terms_of(rule, household.project)
     figures = allowance_figures(facts, terms, allowance_paid(session, household.id), as_of=as_of)
-    if figures is None:
-        return None
     lines = [
         line for line in compute(facts, terms, until=as_of) if line.key.startswith("allowance")
     ]
-    return replace(figures, lines=lines)
+    return replace(figures, lines=lines) if figures is not None else None
 
 
 def allowance_paid_query(household_id: Any) -> sa.Select:

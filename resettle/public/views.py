@@ -80,17 +80,15 @@ def _kept_page() -> Response | None:
 def cached_page(view: Any) -> Any:
     """Serve a public page from this worker's memory for PUBLIC_PAGE_CACHE_SECONDS: under a rush
     the project pages are rendered a few times a minute, not for every visitor; figures are at
-    most that many seconds old (0 turns it off). `serve_kept_pages` answers from the same
-    memory before the other request hooks run."""
+    most that many seconds old (0 turns it off). The view keeps what it renders;
+    `serve_kept_pages` answers from that memory before the other request hooks run."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ttl = current_app.config["PUBLIC_PAGE_CACHE_SECONDS"]
         if ttl <= 0 or request.method != "GET":
             return view(*args, **kwargs)
-        kept = _kept_page()
-        if kept is not None:
-            return kept
+        # a fresh kept page was answered already by `serve_kept_pages`: render and keep
         response = make_response(view(*args, **kwargs))
         if response.status_code == 200:
             if len(_PAGES) >= _MAX_PAGES:

@@ -137,7 +137,7 @@ def _audit_after_flush(session: Session, flush_context: Any) -> None:
 
 
 def record_event(
-    session: Session,
+    session: Session | sa.Connection,
     action: str,
     entity_type: str,
     entity_id: int | None,

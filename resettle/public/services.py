@@ -216,28 +216,20 @@ _CASE_FLATS = (
 _RULE = sa.select(CompensationRule.__table__).where(CompensationRule.id == sa.bindparam("rule_id"))
 
 
-def find_case(session: Session, case_number: str, id_suffix: str) -> sa.Row | None:
+def find_case(conn: sa.Connection, case_number: str, id_suffix: str) -> sa.Row | None:
     """The household (as a row of the columns the status page needs) when the case number and
     the last six characters of the head's ID number both match; None otherwise, whatever was
-    wrong. The lookup is audited with a hashed identifier of the case number."""
+    wrong."""
     number = unicodedata.normalize("NFKC", (case_number or "").strip())
     suffix = normalise_suffix(id_suffix)
-    found = None
-    if number and len(number) <= 40 and len(suffix) == 6:
-        candidate = core_connection(session).execute(_FIND_CASE, {"number": number.upper()}).first()
-        if candidate is not None and hmac.compare_digest(
-            candidate.head_id_number[-6:].upper().encode(), suffix.encode()
-        ):
-            found = candidate
-    record_event(
-        session,
-        "lookup",
-        "Household",
-        found.id if found else None,
-        {"case": [None, lookup_key(number)], "found": [None, found is not None]},
-        actor="public",
-    )
-    return found
+    if not number or len(number) > 40 or len(suffix) != 6:
+        return None
+    candidate = conn.execute(_FIND_CASE, {"number": number.upper()}).first()
+    if candidate is not None and hmac.compare_digest(
+        candidate.head_id_number[-6:].upper().encode(), suffix.encode()
+    ):
+        return candidate
+    return None
 
 
 @dataclass
@@ -265,12 +257,11 @@ class CaseStatus:
     swap: bool
 
 
-def case_status(session: Session, case: sa.Row, today: date) -> CaseStatus:
+def case_status(conn: sa.Connection, case: sa.Row, today: date) -> CaseStatus:
     """The resident's view of the own case (a row from `find_case`): timeline, what is next
     and by when, the flat, the allowance and the expected handover (provisional where the
     plan is). A few small reads of plain columns: this page is what a rush of residents hits."""
     swap = case.compensation_mode in SWAP_MODES
-    conn = core_connection(session)
     steps_rows = conn.execute(_CASE_STEPS, {"household_id": case.id}).all()
     done = {r.stage: r.actual_date for r in steps_rows if r.actual_date is not None}
     deadlines = with_step_deadlines(
@@ -353,10 +344,31 @@ def _allowance(
 def lookup_case(
     session: Session, case_number: str, id_suffix: str, today: date
 ) -> CaseStatus | None:
-    """A resident's lookup, audited: the own case's status when the case number and the last
-    six characters of the head's ID number match, None otherwise (whatever was wrong)."""
-    found = find_case(session, case_number, id_suffix)
-    return case_status(session, found, today) if found is not None else None
+    """A resident's lookup: the own case's status when the case number and the last six
+    characters of the head's ID number match, None otherwise (whatever was wrong). Every
+    lookup leaves an audit row with a hashed identifier of the case number, for the caller to
+    commit.
+
+    The reads come first; on SQLite they then end, and the audit row takes the write lock in a
+    transaction of its own, so a rush of lookups holds that lock for one insert each instead of
+    for every read (and a read transaction is never upgraded, which fails at once with
+    "database is locked" when another worker wrote in between)."""
+    conn = core_connection(session)
+    found = find_case(conn, case_number, id_suffix)
+    status = case_status(conn, found, today) if found is not None else None
+    if conn.dialect.name == "sqlite":
+        session.commit()
+        conn = session.connection(execution_options={"sqlite_begin_immediate": True})
+    number = unicodedata.normalize("NFKC", (case_number or "").strip())
+    record_event(
+        conn,
+        "lookup",
+        "Household",
+        found.id if found is not None else None,
+        {"case": [None, lookup_key(number)], "found": [None, found is not None]},
+        actor="public",
+    )
+    return status
 
 
 # --- notices ----------------------------------------------------------------------------------

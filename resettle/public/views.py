@@ -196,10 +196,6 @@ def status():
     form = StatusForm()
     if request.method == "POST":
         if form.validate_on_submit():
-            # the lookup writes its audit row: on SQLite take the write lock at BEGIN, so
-            # concurrent lookups queue instead of failing with "database is locked"
-            if not db.session().in_transaction():
-                db.session.connection(execution_options={"sqlite_begin_immediate": True})
             today = clock.today()
             result = lookup_case(db.session, form.case_number.data, form.id_suffix.data, today)
             db.session.commit()  # the audit row of the lookup

@@ -531,12 +531,17 @@ def save_node(
     node.leader = (data.leader or "").strip() or None
     node.stage = data.stage
     node.actual_start, node.actual_finish = data.actual_start, data.actual_finish
-    wanted = {(pred_id, lag) for pred_id, lag in data.predecessors}
-    current = {(link.predecessor_id, link.lag) for link in node.predecessors}
-    if wanted != current:
-        node.predecessors = [
-            PlanLink(predecessor=by_id[pred_id], lag=lag) for pred_id, lag in sorted(wanted)
-        ]
+    wanted = dict(data.predecessors)  # predecessor id -> lag
+    if wanted != {link.predecessor_id: link.lag for link in node.predecessors}:
+        # a kept predecessor keeps its link row (a new row for the same pair would clash with
+        # the old one, which the flush deletes only after inserting)
+        links = []
+        for link in node.predecessors:
+            if link.predecessor_id in wanted:
+                link.lag = wanted.pop(link.predecessor_id)
+                links.append(link)
+        links += [PlanLink(predecessor=by_id[p], lag=lag) for p, lag in sorted(wanted.items())]
+        node.predecessors = links
     session.flush()
     replan(session, plan, today=today)
     return node

@@ -154,6 +154,33 @@ def test_a_longer_duration_moves_earlier_deadlines(make_project, make_household)
     assert china_calendar().workdays_between(_deadline(household, Stage.SIGNED), before) == 10
 
 
+def test_a_longer_lag_after_a_predecessor_moves_earlier_deadlines(make_project, make_household):
+    project = make_project(land_delivery_date=date(2026, 6, 30))
+    household = make_household(project=project)
+    plan = plan_for_project(db.session, project)
+    replan(db.session, plan, today=TODAY)
+    before = _deadline(household, Stage.SIGNED)
+    demolition = next(n for n in plan.nodes if n.key == "demolition")
+    links = [(k.predecessor_id, k.lag) for k in demolition.predecessors]
+    assert links, "the template's demolition follows another node"
+    save_node(
+        db.session,
+        plan,
+        demolition,
+        NodeData(
+            name=demolition.name,
+            duration=demolition.duration,
+            stage=Stage.DEMOLISHED,
+            predecessors=tuple((pred, lag + 5) for pred, lag in links),
+        ),
+        today=TODAY,
+    )
+    assert [(k.predecessor_id, k.lag) for k in demolition.predecessors] == [
+        (pred, lag + 5) for pred, lag in links
+    ]
+    assert china_calendar().workdays_between(_deadline(household, Stage.SIGNED), before) == 5
+
+
 def test_a_cycle_is_refused_naming_the_node(make_project):
     project = make_project(land_delivery_date=date(2026, 6, 30))
     plan = plan_for_project(db.session, project)

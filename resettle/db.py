@@ -82,6 +82,16 @@ def core_connection(session: Session | scoped_session | sa.Connection) -> sa.Con
     return session.connection()
 
 
+def begin_write(session: Session | scoped_session) -> None:
+    """Open the transaction of a request that reads and then writes (a login counts the try):
+    on SQLite it takes the write lock at BEGIN (BEGIN IMMEDIATE), so such requests at the same
+    moment wait their turn instead of failing with "database is locked" when the read is
+    upgraded. Nothing happens when a transaction is open already."""
+    current = session() if isinstance(session, scoped_session) else session
+    if not current.in_transaction():
+        session.connection(execution_options={"sqlite_begin_immediate": True})
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 

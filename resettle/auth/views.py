@@ -12,7 +12,7 @@ from resettle.auth import bp
 from resettle.auth.forms import ChangePasswordForm, LoginForm
 from resettle.auth.policy import logged_in, public
 from resettle.auth.services import authenticate, change_password
-from resettle.db import utcnow
+from resettle.db import begin_write, utcnow
 from resettle.errors import RuleViolation
 from resettle.extensions import db, limiter
 from resettle.forms import show_violation
@@ -44,6 +44,7 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
+        begin_write(db.session)
         user = authenticate(db.session, form.username.data, form.password.data)
         if user is None:
             db.session.commit()
@@ -61,7 +62,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @logged_in
 def logout():
-    record_event(db.session, "logout", "User", current_user.id)
+    user_id = current_user.id
+    db.session.commit()  # the read that loaded the user ends; the audit row writes on its own
+    begin_write(db.session)
+    record_event(db.session, "logout", "User", user_id)
     db.session.commit()
     logout_user()
     session.clear()

@@ -7,10 +7,12 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
+from werkzeug.routing import IntegerConverter
 
 from config import BaseConfig, load_config
+from resettle.forms import INTEGER_MAX
 from resettle.translate import gettext as _
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ def create_app(config: BaseConfig | dict[str, Any] | str | None = None) -> Flask
 
     from resettle.sessions import CachedSigningSessionInterface
 
+    app.url_map.converters["int"] = RecordIdConverter
+
     app.session_interface = CachedSigningSessionInterface()
     _init_extensions(app)
     _register_blueprints(app)
@@ -53,6 +57,15 @@ def create_app(config: BaseConfig | dict[str, Any] | str | None = None) -> Flask
     _register_cli(app)
     _register_template_helpers(app)
     return app
+
+
+class RecordIdConverter(IntegerConverter):
+    """`<int:…>` in a path: a number an Integer column can hold. A larger one is no record
+    (404), where the database would have refused the query (an error page)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", INTEGER_MAX)
+        super().__init__(map, *args, **kwargs)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -142,6 +155,17 @@ def _register_hooks(app: Flask) -> None:
         g.request_id = (
             incoming if incoming.isalnum() and len(incoming) <= 32 else secrets.token_hex(8)
         )
+
+    @app.before_request
+    def refuse_nul_characters() -> None:
+        """No one types a NUL character (%00); PostgreSQL cannot store one in text and would
+        fail the request, SQLite would keep it. Refused as a bad request, on every database."""
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for sent in (request.args, request.form)
+            for key, values in sent.lists()
+        ):
+            abort(400)
 
     @app.before_request
     def end_idle_sessions() -> Any:

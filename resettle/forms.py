@@ -1,10 +1,15 @@
-"""What every form view shares: putting a service's refusal on the field it concerns."""
+"""What every form shares: fields the database columns can hold, and putting a service's
+refusal on the field it concerns."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from wtforms import DecimalField, IntegerField
+
 from resettle.errors import RuleViolation
+from resettle.translate import gettext as _
 
 
 def show_violation(form: Any, exc: RuleViolation, fallback: str) -> None:
@@ -15,3 +20,65 @@ def show_violation(form: Any, exc: RuleViolation, fallback: str) -> None:
         target = getattr(form, fallback)
     errors = target.errors if isinstance(target.errors, list) else []
     target.errors = [*errors, exc.message]
+
+
+# The largest whole number an Integer column holds on every database (4 bytes on PostgreSQL).
+INTEGER_MAX = 2**31 - 1
+
+
+def database_int(value: str) -> int:
+    """An integer from a query string that an Integer column can hold: for
+    `request.args.get(name, type=database_int)`, where anything else (text, 99999999999999999999)
+    counts as not given, as a word does with `type=int`."""
+    number = int(value)
+    if not -INTEGER_MAX <= number <= INTEGER_MAX:
+        raise ValueError(value)
+    return number
+
+
+class WholeNumberField(IntegerField):
+    """An IntegerField for an Integer column: a number beyond it gets a message on the field
+    instead of an error page from the database."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not -INTEGER_MAX <= self.data <= INTEGER_MAX:
+            self.data = None
+            raise ValueError(_("This number is too large."))
+
+
+class AmountField(DecimalField):
+    """Yuan (or m², with `digits=8`) in two decimals, as its Numeric column holds them: a
+    finite number below 10**digits (Money is Numeric(14, 2), Area Numeric(10, 2)). "NaN",
+    "Infinity" and 1e20 get a message on the field."""
+
+    def __init__(
+        self, label: Any = None, validators: Any = None, *, digits: int = 12, **kwargs: Any
+    ):
+        kwargs.setdefault("places", 2)
+        super().__init__(label, validators, **kwargs)
+        self.limit = Decimal(10) ** digits
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is None:
+            return
+        if not self.data.is_finite():
+            self.data = None
+            raise ValueError(_("Not a valid decimal value."))
+        if abs(self.data) >= self.limit:
+            self.data = None
+            raise ValueError(_("This number is too large."))
+
+
+class AreaField(AmountField):
+    """Square metres in two decimals, as an Area column (Numeric(10, 2)) holds them."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any):
+        super().__init__(label, validators, digits=8, **kwargs)
+
+
+def strip_text(value: Any) -> Any:
+    """A filter for optional choices: whitespace alone is no choice (WTForms' Optional() stops
+    the choice check for it, and the view would get "   ")."""
+    return value.strip() if isinstance(value, str) else value

@@ -11,6 +11,7 @@ from resettle.audit.services import history
 from resettle.auth.models import Role
 from resettle.auth.policy import role_required
 from resettle.extensions import db
+from resettle.forms import database_int
 
 PAGE_SIZE = 50
 
@@ -20,7 +21,7 @@ PAGE_SIZE = 50
 def index():
     entity_type = request.args.get("entity_type", "").strip()
     actor = request.args.get("actor", "").strip()
-    page = request.args.get("page", 1, type=int) or 1
+    page = request.args.get("page", 1, type=database_int) or 1
     page = max(page, 1)
     query = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
     if entity_type:

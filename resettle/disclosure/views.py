@@ -27,7 +27,7 @@ from resettle.disclosure.services import (
 )
 from resettle.errors import RuleViolation
 from resettle.extensions import db
-from resettle.forms import show_violation
+from resettle.forms import database_int, show_violation
 from resettle.projects.models import ExpropriationProject
 from resettle.translate import gettext as _
 
@@ -44,7 +44,7 @@ def _load(disclosure_id: int) -> Disclosure:
 @bp.route("/")
 @logged_in
 def index():
-    project_id = request.args.get("project", type=int)
+    project_id = request.args.get("project", type=database_int)
     return render_template(
         "disclosure/index.html",
         disclosures=disclosures_for_staff(db.session, project_id),
@@ -65,7 +65,7 @@ def new():
     )
     form.project_id.choices = [(p.id, f"{p.code} {p.name}") for p in projects]
     if request.method == "GET":
-        form.project_id.data = request.args.get("project", type=int)
+        form.project_id.data = request.args.get("project", type=database_int)
         form.period_start.data = clock.today()
     if form.validate_on_submit():
         project = db.session.get(ExpropriationProject, form.project_id.data)

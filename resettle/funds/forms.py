@@ -1,19 +1,20 @@
 """Fund forms: the shape of the input only; the rules are in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from resettle.forms import AmountField, AreaField, WholeNumberField
 from resettle.funds.models import MonthCounting, SourceKind
 from resettle.translate import lazy_gettext as _l
 
 
 class RuleForm(FlaskForm):
     effective_from = DateField(_l("In force from"), validators=[DataRequired()])
-    moving_allowance_per_m2 = DecimalField(
+    moving_allowance_per_m2 = AmountField(
         _l("Moving allowance (yuan/m², each move)"), places=2, validators=[InputRequired()]
     )
-    temporary_allowance_per_m2_month = DecimalField(
+    temporary_allowance_per_m2_month = AmountField(
         _l("Temporary allowance (yuan/m² a month)"), places=2, validators=[InputRequired()]
     )
     month_counting = SelectField(
@@ -23,17 +24,17 @@ class RuleForm(FlaskForm):
             (MonthCounting.WHOLE.value, _l("whole months only")),
         ],
     )
-    signing_bonus = DecimalField(
+    signing_bonus = AmountField(
         _l("Signing bonus inside the window (yuan)"), places=2, validators=[InputRequired()]
     )
-    price_within_entitled = DecimalField(
+    price_within_entitled = AmountField(
         _l("Flat price within the entitled area (yuan/m²)"), places=2, validators=[InputRequired()]
     )
-    band_m2 = DecimalField(_l("First extra band (m²)"), places=2, validators=[InputRequired()])
-    price_first_band = DecimalField(
+    band_m2 = AreaField(_l("First extra band (m²)"), places=2, validators=[InputRequired()])
+    price_first_band = AmountField(
         _l("Flat price in the first extra band (yuan/m²)"), places=2, validators=[InputRequired()]
     )
-    price_beyond_band = DecimalField(
+    price_beyond_band = AmountField(
         _l("Flat price beyond the band (yuan/m²)"), places=2, validators=[InputRequired()]
     )
     overrun_tiers = StringField(
@@ -41,7 +42,7 @@ class RuleForm(FlaskForm):
         default="1:2",
         validators=[DataRequired(), Length(max=100)],
     )
-    compensation_due_days = IntegerField(
+    compensation_due_days = WholeNumberField(
         _l("Compensation due within (days after signing)"),
         default=15,
         validators=[InputRequired(), NumberRange(0, 365)],
@@ -52,7 +53,7 @@ class RuleForm(FlaskForm):
 class SourceForm(FlaskForm):
     kind = SelectField(_l("Kind"))
     name = StringField(_l("Source name"), validators=[DataRequired(), Length(max=100)])
-    amount = DecimalField(_l("Amount (yuan)"), places=2, validators=[InputRequired()])
+    amount = AmountField(_l("Amount (yuan)"), places=2, validators=[InputRequired()])
     available_on = DateField(_l("Available on"), validators=[DataRequired()])
 
     def __init__(self, *args, **kwargs):  # noqa: ANN002, ANN003

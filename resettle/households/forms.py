@@ -3,18 +3,17 @@
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    DecimalField,
     FieldList,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from resettle.forms import AmountField, AreaField, WholeNumberField, strip_text
 from resettle.funds.models import PaymentKind
 from resettle.households.models import CompensationMode
 from resettle.translate import lazy_gettext as _l
@@ -26,7 +25,10 @@ RELATIONS = ["配偶", "子女", "父母", "孙子女", "兄弟姐妹", "其他"
 class MemberForm(Form):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=64)])
     relation = SelectField(
-        _l("Relation"), choices=[("", "")] + [(r, r) for r in RELATIONS], validators=[Optional()]
+        _l("Relation"),
+        choices=[("", "")] + [(r, r) for r in RELATIONS],
+        validators=[Optional()],
+        filters=[strip_text],
     )
     id_number = StringField(_l("ID number"), validators=[Optional(), Length(max=30)])
 
@@ -42,30 +44,34 @@ class HouseholdForm(FlaskForm):
     head_id_number = StringField(_l("ID number"), validators=[DataRequired(), Length(max=30)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
     house_address = StringField(_l("House address"), validators=[DataRequired(), Length(max=300)])
-    legal_area = DecimalField(
+    legal_area = AreaField(
         _l("Legal floor area (m²)"), places=2, validators=[InputRequired(), NumberRange(min=0)]
     )
-    unregistered_area = DecimalField(
+    unregistered_area = AreaField(
         _l("Unregistered area (m²)"),
         places=2,
         default=0,
         validators=[Optional(), NumberRange(min=0)],
     )
     house_use = SelectField(_l("Use"), choices=HOUSE_USES)
-    appraisal_unit_price = DecimalField(
+    appraisal_unit_price = AmountField(
         _l("Appraised unit price (yuan/m²)"), places=2, validators=[Optional(), NumberRange(min=0)]
     )
-    appraisal_value = DecimalField(
+    appraisal_value = AmountField(
         _l("Appraised value (yuan)"), places=2, validators=[Optional(), NumberRange(min=0)]
     )
-    compensation_mode = SelectField(_l("Compensation mode"), validators=[Optional()])
-    entitled_area = DecimalField(
+    compensation_mode = SelectField(
+        _l("Compensation mode"), validators=[Optional()], filters=[strip_text]
+    )
+    entitled_area = AreaField(
         _l("Entitled resettlement area (m²)"), places=2, validators=[Optional(), NumberRange(min=0)]
     )
-    selection_order = IntegerField(
+    selection_order = WholeNumberField(
         _l("Selection order number"), validators=[Optional(), NumberRange(min=1)]
     )
-    caseworker_id = SelectField(_l("Responsible caseworker"), coerce=str, validators=[Optional()])
+    caseworker_id = SelectField(
+        _l("Responsible caseworker"), coerce=str, validators=[Optional()], filters=[strip_text]
+    )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     members = FieldList(FormField(MemberForm), min_entries=3)
 
@@ -100,7 +106,7 @@ class UndoForm(FlaskForm):
 
 class PaymentForm(FlaskForm):
     kind = SelectField(_l("Payment type"))
-    amount = DecimalField(_l("Amount (yuan)"), places=2, validators=[InputRequired()])
+    amount = AmountField(_l("Amount (yuan)"), places=2, validators=[InputRequired()])
     paid_on = DateField(_l("Paid on"), validators=[DataRequired()])
     voucher_number = StringField(_l("Voucher number"), validators=[DataRequired(), Length(max=60)])
     payee = StringField(_l("Payee"), validators=[Optional(), Length(max=100)])

@@ -32,6 +32,7 @@ from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
 from resettle.errors import RuleViolation
 from resettle.extensions import db
+from resettle.forms import database_int
 from resettle.households import bp, excel
 from resettle.households.excel import ACTION_LABELS, COLUMNS, XLSX_MIMETYPE, ImportReport
 from resettle.households.views import filter_from_args, sees_full_id
@@ -115,8 +116,8 @@ def _preview(report: ImportReport, project: ExpropriationProject, filename: str,
 def _form() -> ImportForm:
     form = ImportForm()
     form.project_id.choices = [(p.id, f"{p.code} {p.name}") for p in all_projects()]
-    if request.method == "GET" and request.args.get("project", type=int):
-        form.project_id.data = request.args.get("project", type=int)
+    if request.method == "GET" and request.args.get("project", type=database_int):
+        form.project_id.data = request.args.get("project", type=database_int)
     return form
 
 

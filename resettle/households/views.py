@@ -17,7 +17,7 @@ from resettle.auth.policy import logged_in, role_required
 from resettle.db import utcnow
 from resettle.errors import RuleViolation
 from resettle.extensions import db
-from resettle.forms import show_violation
+from resettle.forms import database_int, show_violation
 from resettle.funds.forms import ReverseForm
 from resettle.funds.services import household_money
 from resettle.households import bp
@@ -71,10 +71,10 @@ def _caseworker_choices() -> list[tuple[str, str]]:
 def filter_from_args() -> HouseholdFilter:
     stage = request.args.get("stage", "")
     return HouseholdFilter(
-        project_id=request.args.get("project", type=int),
+        project_id=request.args.get("project", type=database_int),
         stage=Stage(stage) if stage in Stage._value2member_map_ else None,
         overdue=request.args.get("overdue") == "1",
-        caseworker_id=request.args.get("caseworker", type=int),
+        caseworker_id=request.args.get("caseworker", type=database_int),
         search=request.args.get("q", "")[:60],
     )
 
@@ -83,7 +83,7 @@ def filter_from_args() -> HouseholdFilter:
 @logged_in
 def index():
     filters = filter_from_args()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(request.args.get("page", 1, type=database_int) or 1, 1)
     households, total = household_page(db.session, filters, page, clock.today())
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
@@ -135,7 +135,7 @@ def new():
     form.project_id.choices = [(p.id, f"{p.code} {p.name}") for p in all_projects()]
     form.caseworker_id.choices = _caseworker_choices()
     if request.method == "GET":
-        form.project_id.data = request.args.get("project", type=int)
+        form.project_id.data = request.args.get("project", type=database_int)
         form.survey_date.data = clock.today()
         if current_user.role == Role.CASEWORKER:
             form.caseworker_id.data = str(current_user.id)

@@ -1,9 +1,10 @@
 """Notice forms: the shape of the input only; the rules are in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, SelectField
+from wtforms import DateTimeLocalField, SelectField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from resettle.forms import WholeNumberField
 from resettle.translate import lazy_gettext as _l
 
 
@@ -24,7 +25,7 @@ class BatchForm(FlaskForm):
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         validators=[Optional()],
     )
-    slot_minutes = IntegerField(
+    slot_minutes = WholeNumberField(
         _l("Minutes between two households"),
         default=10,
         validators=[Optional(), NumberRange(0, 240)],

@@ -14,6 +14,7 @@ from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
 from resettle.errors import RuleViolation
 from resettle.extensions import db
+from resettle.forms import database_int
 from resettle.funds.services import allowance_statement
 from resettle.households.models import CompensationMode, Household, Stage
 from resettle.notices import bp
@@ -84,10 +85,10 @@ def index():
     notice_type = request.args.get("type", "")
     if notice_type in NoticeType._value2member_map_:
         query = query.where(Notice.type == NoticeType(notice_type))
-    year = request.args.get("year", type=int)
+    year = request.args.get("year", type=database_int)
     if year:
         query = query.where(Notice.year == year)
-    document_id = request.args.get("document", type=int)
+    document_id = request.args.get("document", type=database_int)
     document = db.session.get(NoticeDocument, document_id) if document_id else None
     if document is not None:
         query = query.where(Notice.document_id == document.id)
@@ -101,7 +102,7 @@ def index():
             )
         )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(request.args.get("page", 1, type=database_int) or 1, 1)
     notices = db.session.scalars(
         query.order_by(Notice.issued_at.desc(), Notice.id.desc())
         .limit(LIST_SIZE)

@@ -1,22 +1,26 @@
 """Plan forms: shape of the input only; the rules are in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import DateField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from resettle.forms import WholeNumberField, strip_text
 from resettle.translate import lazy_gettext as _l
 
 
 class NodeForm(FlaskForm):
     name = StringField(_l("Node"), validators=[DataRequired(), Length(max=100)])
-    duration = IntegerField(
+    duration = WholeNumberField(
         _l("Duration (working days, 0 = milestone)"),
         validators=[InputRequired(), NumberRange(0, 5000)],
     )
     predecessors = SelectMultipleField(
-        _l("After (predecessors)"), coerce=int, validators=[Optional()]
+        _l("After (predecessors)"),
+        coerce=int,
+        validators=[Optional()],
+        invalid_choice_message=_l("Choose from the list."),
     )
-    lag = IntegerField(
+    lag = WholeNumberField(
         _l("Lag after each predecessor (working days)"),
         default=0,
         validators=[Optional(), NumberRange(0, 1000)],
@@ -26,7 +30,11 @@ class NodeForm(FlaskForm):
         _l("Responsible person"), validators=[Optional(), Length(max=64)]
     )
     leader = StringField(_l("Leader"), validators=[Optional(), Length(max=64)])
-    stage = SelectField(_l("Sets the deadline of the household stage"), validators=[Optional()])
+    stage = SelectField(
+        _l("Sets the deadline of the household stage"),
+        validators=[Optional()],
+        filters=[strip_text],
+    )
     actual_start = DateField(_l("Actual start"), validators=[Optional()])
     actual_finish = DateField(_l("Actual finish"), validators=[Optional()])
 
@@ -50,5 +58,5 @@ class CalendarDayForm(FlaskForm):
 
 
 class OfficialYearForm(FlaskForm):
-    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(2004, 2100)])
+    year = WholeNumberField(_l("Year"), validators=[InputRequired(), NumberRange(2004, 2100)])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])

@@ -1,9 +1,10 @@
 """The project form: shape of the input only; the rules are in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from resettle.forms import WholeNumberField
 from resettle.translate import lazy_gettext as _l
 
 
@@ -20,13 +21,13 @@ class ProjectForm(FlaskForm):
         coerce=lambda v: int(v) if v not in (None, "", "None") else None,
         validators=[Optional()],
     )
-    transition_months = IntegerField(
+    transition_months = WholeNumberField(
         _l("Transition period (months)"), default=24, validators=[NumberRange(min=0, max=120)]
     )
-    remind_workdays = IntegerField(
+    remind_workdays = WholeNumberField(
         _l("Reminder: due within (working days)"), default=5, validators=[NumberRange(0, 60)]
     )
-    supervise_workdays = IntegerField(
+    supervise_workdays = WholeNumberField(
         _l("Supervision: late by more than (working days)"),
         default=10,
         validators=[NumberRange(1, 120)],

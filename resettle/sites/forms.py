@@ -2,9 +2,10 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from resettle.forms import AreaField, WholeNumberField, database_int
 from resettle.translate import lazy_gettext as _l
 
 
@@ -20,11 +21,11 @@ class BuildingForm(FlaskForm):
         validators=[DataRequired(), Length(max=50)],
         description=_l("For example 1#楼 or 2号楼."),
     )
-    floors = IntegerField(_l("Floors"), validators=[InputRequired(), NumberRange(min=1)])
-    entrances = IntegerField(
+    floors = WholeNumberField(_l("Floors"), validators=[InputRequired(), NumberRange(min=1)])
+    entrances = WholeNumberField(
         _l("Entrances"), default=1, validators=[InputRequired(), NumberRange(min=1)]
     )
-    flats_per_floor = IntegerField(
+    flats_per_floor = WholeNumberField(
         _l("Flats per floor and entrance"),
         default=2,
         validators=[InputRequired(), NumberRange(min=0)],
@@ -42,7 +43,7 @@ class BuildingForm(FlaskForm):
 
 class UnitForm(FlaskForm):
     entrance = StringField(_l("Entrance"), default="1", validators=[Length(max=10)])
-    floor = IntegerField(_l("Floor"), validators=[InputRequired()])
+    floor = WholeNumberField(_l("Floor"), validators=[InputRequired()])
     number = StringField(_l("Flat number"), validators=[DataRequired(), Length(max=10)])
     area = StringField(_l("Floor area (m²)"), validators=[DataRequired(), Length(max=20)])
 
@@ -64,7 +65,7 @@ class ConfirmForm(FlaskForm):
 
 
 class AllocationForm(FlaskForm):
-    unit_id = IntegerField(_l("Flat"), validators=[InputRequired(_l("Choose a flat."))])
+    unit_id = WholeNumberField(_l("Flat"), validators=[InputRequired(_l("Choose a flat."))])
     selection_date = DateField(_l("Selection date"), validators=[InputRequired()])
 
 
@@ -74,7 +75,7 @@ class UnitFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    site = SelectField(_l("Estate"), coerce=int, validate_choice=False, default=0)
-    building = SelectField(_l("Building"), coerce=int, validate_choice=False, default=0)
-    min_area = DecimalField(_l("Area from (m²)"), places=2, validators=[Optional()])
-    max_area = DecimalField(_l("Area to (m²)"), places=2, validators=[Optional()])
+    site = SelectField(_l("Estate"), coerce=database_int, validate_choice=False, default=0)
+    building = SelectField(_l("Building"), coerce=database_int, validate_choice=False, default=0)
+    min_area = AreaField(_l("Area from (m²)"), places=2, validators=[Optional()])
+    max_area = AreaField(_l("Area to (m²)"), places=2, validators=[Optional()])

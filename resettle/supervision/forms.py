@@ -1,9 +1,10 @@
 """Supervision forms: the shape of the input only; the rules are in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, StringField, TextAreaField
+from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from resettle.forms import WholeNumberField
 from resettle.translate import lazy_gettext as _l
 
 
@@ -11,7 +12,7 @@ class OrderForm(FlaskForm):
     responsible_unit = StringField(
         _l("Responsible unit"), validators=[DataRequired(), Length(max=100)]
     )
-    rectify_workdays = IntegerField(
+    rectify_workdays = WholeNumberField(
         _l("Rectification period (working days)"),
         default=5,
         validators=[InputRequired(), NumberRange(1, 60)],

@@ -12,6 +12,7 @@ from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
 from resettle.errors import RuleViolation
 from resettle.extensions import db
+from resettle.forms import database_int
 from resettle.households.excel import XLSX_MIMETYPE
 from resettle.notices.services import begin_numbering, notice_pdf
 from resettle.notices.views import pdf_response
@@ -64,7 +65,7 @@ def _filters() -> tuple[OverdueFilter, date]:
         as_of = clock.today()
     return (
         OverdueFilter(
-            project_id=request.args.get("project", type=int),
+            project_id=request.args.get("project", type=database_int),
             unit=unit or None,
             level=Level(level) if level in Level._value2member_map_ else None,
         ),
@@ -81,7 +82,7 @@ def _args() -> dict[str, str]:
 @logged_in
 def overdue():
     filters, as_of = _filters()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(request.args.get("page", 1, type=database_int) or 1, 1)
     result = overdue_page(db.session, filters, as_of, page)
     return render_template(
         "supervision/overdue.html",

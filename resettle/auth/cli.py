@@ -15,6 +15,9 @@ from resettle.extensions import db
 users_cli = AppGroup("users", help="Manage user accounts.")
 
 
+_OPTIONS = {"username": "--username", "full_name": "--full-name", "unit_name": "--unit"}
+
+
 @users_cli.command("create")
 @click.option("--username", prompt=True, help="Login name.")
 @click.option("--full-name", default="", help="The person's name as shown in the app.")
@@ -39,7 +42,8 @@ def create(username: str, full_name: str, role: str, unit_name: str | None, pass
             )
         except RuleViolation as exc:
             db.session.rollback()
-            raise click.ClickException(str(exc)) from None
+            option = _OPTIONS.get(exc.field or "")
+            raise click.ClickException(f"{option}: {exc}" if option else str(exc)) from None
         db.session.commit()
     click.echo(f"created {user.username} ({user.role.value})")
 

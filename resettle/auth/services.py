@@ -94,10 +94,20 @@ def create_user(
         raise RuleViolation(_("A username is required."), "username")
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise RuleViolation(_("The username %(name)s is taken.", name=username), "username")
+    full_name = full_name.strip() or username
+    unit_name = (unit_name or "").strip() or None
+    for field, value in (
+        ("username", username),
+        ("full_name", full_name),
+        ("unit_name", unit_name),
+    ):
+        limit = User.__table__.c[field].type.length
+        if value is not None and len(value) > limit:
+            raise RuleViolation(_("At most %(n)d characters.", n=limit), field)
     check_password_policy(password, username)
     user = User(
         username=username,
-        full_name=full_name.strip() or username,
+        full_name=full_name,
         role=Role(role),
         unit_name=unit_name,
         password_hash=hash_password(password),

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from resettle.audit.services import acting_as
 from resettle.demo.services import database_is_empty, reset_demo_accounts, seed_demo
 from resettle.extensions import db
+from resettle.translate import gettext as _
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -22,7 +23,9 @@ def seed(households: int, seed: int, if_empty: bool) -> None:
         if if_empty:
             click.echo("the database has data already; demo data not loaded")
             return
-        raise click.ClickException("the database is not empty; demo data goes into an empty one")
+        raise click.ClickException(
+            _("The database is not empty; demo data goes into an empty one.")
+        )
     with acting_as("demo-seed"):
         summary = seed_demo(db.session, households=households, seed=seed)
         db.session.commit()

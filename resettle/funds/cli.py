@@ -13,6 +13,7 @@ from resettle.extensions import db
 from resettle.funds.services import fund_plan, household_money
 from resettle.households.models import Household
 from resettle.projects.models import ExpropriationProject
+from resettle.translate import gettext as _
 
 funds_cli = AppGroup("funds", help="Fund scheduling: household money and fund plans.")
 
@@ -28,10 +29,14 @@ def household(case_no: str, as_json: bool) -> None:
     """Lines (label, amount, formula) and totals (due, paid, outstanding) of one household."""
     found = db.session.scalar(sa.select(Household).where(Household.case_number == case_no))
     if found is None:
-        raise click.ClickException(f"no household with case number {case_no}")
+        raise click.ClickException(
+            _("There is no household with the case number %(number)s.", number=case_no)
+        )
     result = household_money(db.session, found, as_of=clock.today())
     if result is None:
-        raise click.ClickException(f"project {found.project.code} has no compensation rules")
+        raise click.ClickException(
+            _("This project has no compensation rules yet: household money cannot be computed.")
+        )
     due = result.outstanding + result.paid
     data = {
         "case_number": found.case_number,
@@ -71,7 +76,7 @@ def plan(code: str, as_json: bool) -> None:
         sa.select(ExpropriationProject).where(ExpropriationProject.code == code)
     )
     if project is None:
-        raise click.ClickException(f"no project with code {code}")
+        raise click.ClickException(_("There is no project with the code %(code)s.", code=code))
     result = fund_plan(db.session, project)
     data = {
         "project": project.code,

@@ -23,6 +23,7 @@ from resettle.notices.services import (
     notice_by_number,
     notice_pdf,
 )
+from resettle.translate import gettext as _
 
 notices_cli = AppGroup("notices", help="Notices (通知书): issue, archive and reprint.")
 
@@ -52,7 +53,9 @@ def issue_command(
         )
         if household is None:
             db.session.rollback()
-            raise click.ClickException(f"no household with the case number {case_number}")
+            raise click.ClickException(
+                _("There is no household with the case number %(number)s.", number=case_number)
+            )
         try:
             notice = issue_notice(
                 db.session,
@@ -80,6 +83,6 @@ def reprint_command(number: str, out: Path) -> None:
     """Write the archived PDF of the notice NUMBER (byte for byte as issued) to OUT.pdf."""
     notice = notice_by_number(db.session, number)
     if notice is None:
-        raise click.ClickException(f"no notice numbered {number}")
+        raise click.ClickException(_("There is no notice numbered %(number)s.", number=number))
     out.write_bytes(notice_pdf(notice))
     click.echo(f"{notice.number}\t{notice.document.sha256}")

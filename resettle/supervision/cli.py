@@ -10,11 +10,13 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from resettle import clock
+from resettle.calendar import DEFAULT_END, DEFAULT_START
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.plans.supervision import Level
 from resettle.projects.models import ExpropriationProject
 from resettle.supervision.services import OverdueFilter, overdue_pdf, overdue_xlsx
+from resettle.translate import gettext as _
 
 supervision_cli = AppGroup("supervision", help="Supervision (督查督办): overdue lists.")
 
@@ -39,15 +41,29 @@ def overdue_command(
 ) -> None:
     """Write the overdue list (every late or soon-due plan node and case step, grouped by
     responsible unit) to OUT: a PDF, or Excel when the name ends in .xlsx."""
+    if out.suffix.lower() not in (".pdf", ".xlsx"):
+        raise click.ClickException(_("Name the file OUT.pdf or OUT.xlsx."))
+    if not out.parent.is_dir():
+        raise click.ClickException(_("There is no folder %(folder)s.", folder=out.parent))
     filters = OverdueFilter(unit=unit or None, level=Level(level) if level else None)
     if project_code:
         project = db.session.scalar(
             sa.select(ExpropriationProject).where(ExpropriationProject.code == project_code)
         )
         if project is None:
-            raise click.ClickException(f"no project with the code {project_code}")
+            raise click.ClickException(
+                _("There is no project with the code %(code)s.", code=project_code)
+            )
         filters.project_id = project.id
     day = as_of.date() if as_of else clock.today()
+    if not DEFAULT_START <= day <= DEFAULT_END:
+        raise click.ClickException(
+            _(
+                "--as-of must lie between %(start)s and %(end)s.",
+                start=DEFAULT_START,
+                end=DEFAULT_END,
+            )
+        )
     try:
         if out.suffix.lower() == ".xlsx":
             data = overdue_xlsx(db.session, filters, day)

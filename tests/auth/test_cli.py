@@ -34,3 +34,20 @@ def test_weak_password_is_refused_and_nothing_created(app):
     assert result.exit_code != 0
     assert "密码至少需要 12 位" in result.output
     assert db.session.scalar(sa.select(User).where(User.username == "admin2")) is None
+
+
+def test_names_longer_than_their_columns_are_refused_naming_the_option(app):
+    for option, value in (
+        ("--username", "u" * 65),
+        ("--full-name", "名" * 65),
+        ("--unit", "单" * 101),
+    ):
+        args = ["users", "create", "--role", "admin", option, value]
+        if option != "--username":
+            args += ["--username", "admin3"]
+        result = app.test_cli_runner().invoke(
+            args=args, input="Very-Strong-Pass-1\nVery-Strong-Pass-1\n"
+        )
+        assert result.exit_code != 0, option
+        assert f"{option}: 最多" in result.output and "Traceback" not in result.output, option
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0

@@ -348,6 +348,15 @@ def test_cli_writes_pdf_and_excel(app, project, tmp_path, monkeypatch):
     assert openpyxl.load_workbook(xlsx_path).active["A2"].value == "等级"
     result = runner.invoke(args=["supervision", "overdue", str(pdf_path), "--project", "NOPE"])
     assert result.exit_code != 0 and "NOPE" in result.output
+    for args, message in (
+        ([str(tmp_path / "missing" / "list.pdf")], "不存在"),
+        ([str(pdf_path), "--as-of", "9999-12-31"], "2100-12-31"),
+        ([str(tmp_path / "list.txt")], ".pdf 或 .xlsx"),
+    ):
+        result = runner.invoke(args=["supervision", "overdue", *args])
+        assert result.exit_code == 1 and message in result.output, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "list.txt").exists()
 
 
 # --- the screens -----------------------------------------------------------------------------

@@ -236,6 +236,11 @@ def url_fetcher_for_app(app: Any = None) -> LocalOnlyURLFetcher:
 
 #: The one FontConfiguration every PDF shares: one per document doubled peak memory.
 FONT_CONFIG = FontConfiguration()
+# WeasyPrint's layout (Pango, through the shared FONT_CONFIG) is not safe across threads: four
+# PDFs at once on the threaded development server corrupted memory ("corrupted double-linked
+# list" from GLib). One render at a time in a process; gunicorn's sync workers are processes
+# of their own and still render side by side.
+RENDER_LOCK = threading.Lock()
 
 
 def local_time(value: datetime) -> str:
@@ -284,4 +289,5 @@ def render_pdf(template_name: str, *, pdf_variant: str | None = None, **context:
     options: dict[str, Any] = {"font_config": FONT_CONFIG}
     if pdf_variant:
         options["pdf_variant"] = pdf_variant
-    return document.write_pdf(**options)
+    with RENDER_LOCK:
+        return document.write_pdf(**options)

@@ -44,6 +44,7 @@ from resettle.notices.models import Notice, NoticeDocument, NoticeSequence, Noti
 from resettle.pdf import (
     FONT_CONFIG,
     PDF_VARIANT_ARCHIVE,
+    RENDER_LOCK,
     missing_glyphs,
     render_html,
     url_fetcher_for_app,
@@ -465,20 +466,20 @@ def render_notices(
     `template` and `n` (the notice's data). Laid out once, with the shared FontConfiguration."""
     html = render_html(DOCUMENT_TEMPLATE, title=title, made_at=made_at, entries=entries)
     app = current_app._get_current_object()
-    document = HTML(
-        string=html,
-        base_url=Path(app.static_folder).resolve().as_uri() + "/",
-        url_fetcher=url_fetcher_for_app(app),
-    ).render(font_config=FONT_CONFIG, pdf_variant=PDF_VARIANT_ARCHIVE)
+    with RENDER_LOCK:
+        document = HTML(
+            string=html,
+            base_url=Path(app.static_folder).resolve().as_uri() + "/",
+            url_fetcher=url_fetcher_for_app(app),
+        ).render(font_config=FONT_CONFIG, pdf_variant=PDF_VARIANT_ARCHIVE)
+        pdf = document.write_pdf(pdf_variant=PDF_VARIANT_ARCHIVE)
     starts: dict[str, int] = {}
     for page_number, page in enumerate(document.pages, start=1):
         for anchor in page.anchors:
             if anchor.startswith("notice-"):
                 starts.setdefault(anchor, page_number)
     first_pages = [starts.get(f"notice-{index}", 1) for index in range(len(entries))]
-    return RenderedDocument(
-        document.write_pdf(pdf_variant=PDF_VARIANT_ARCHIVE), len(document.pages), first_pages
-    )
+    return RenderedDocument(pdf, len(document.pages), first_pages)
 
 
 def archive_document(

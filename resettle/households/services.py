@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -92,6 +94,23 @@ def stage_label(stage: Stage) -> str:
     return str(STAGE_LABELS[stage])
 
 
+_PHONE = re.compile(r"\+?[0-9 ()\-转]+")
+
+
+def _phone_number(text: str | None) -> str | None:
+    """A phone number as written (13800138000, 0571-8765 4321, 0571-87654321转8001): digits with
+    spaces, hyphens, brackets, a leading + or 转 for an extension; 7 to 20 digits."""
+    phone = unicodedata.normalize("NFKC", text or "").strip()
+    if not phone:
+        return None
+    digits = sum(c.isdigit() for c in phone)
+    if not _PHONE.fullmatch(phone) or not 7 <= digits <= 20:
+        raise RuleViolation(
+            _("Enter a phone number in digits, such as 13800138000 or 0571-87654321."), "phone"
+        )
+    return phone
+
+
 def _clean(data: HouseholdData) -> HouseholdData:
     """Normalise and check the shape of the data (ID check digit, non-negative amounts)."""
     data.head_name = (data.head_name or "").strip()
@@ -101,7 +120,7 @@ def _clean(data: HouseholdData) -> HouseholdData:
     data.house_address = (data.house_address or "").strip()
     if not data.house_address:
         raise RuleViolation(_("The address of the house is required."), "house_address")
-    data.phone = (data.phone or "").strip() or None
+    data.phone = _phone_number(data.phone)
     data.note = (data.note or "").strip() or None
     for name in (
         "legal_area",

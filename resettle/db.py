@@ -70,6 +70,20 @@ def str_enum(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
     )
 
 
+# The largest whole number an Integer column holds on every database (4 bytes on PostgreSQL).
+INTEGER_MAX = 2**31 - 1
+
+
+def database_int(value: str) -> int:
+    """An integer that an Integer column can hold, from text (a query string, a form value, an
+    item key); ValueError for anything else (a word, ², 99999999999999999999). With
+    `request.args.get(name, type=database_int)` such a value counts as not given."""
+    number = int(value)
+    if not -INTEGER_MAX <= number <= INTEGER_MAX:
+        raise ValueError(value)
+    return number
+
+
 def core_connection(session: Session | scoped_session | sa.Connection) -> sa.Connection:
     """The connection to run a prebuilt Core statement on, after flushing what the session
     has pending (as `session.execute` would). Prebuilt statements executed on the connection

@@ -8,6 +8,7 @@ from typing import Any
 
 from wtforms import DecimalField, IntegerField
 
+from resettle.db import INTEGER_MAX, database_int  # noqa: F401  (for the views)
 from resettle.errors import RuleViolation
 from resettle.translate import gettext as _
 
@@ -20,20 +21,6 @@ def show_violation(form: Any, exc: RuleViolation, fallback: str) -> None:
         target = getattr(form, fallback)
     errors = target.errors if isinstance(target.errors, list) else []
     target.errors = [*errors, exc.message]
-
-
-# The largest whole number an Integer column holds on every database (4 bytes on PostgreSQL).
-INTEGER_MAX = 2**31 - 1
-
-
-def database_int(value: str) -> int:
-    """An integer from a query string that an Integer column can hold: for
-    `request.args.get(name, type=database_int)`, where anything else (text, 99999999999999999999)
-    counts as not given, as a word does with `type=int`."""
-    number = int(value)
-    if not -INTEGER_MAX <= number <= INTEGER_MAX:
-        raise ValueError(value)
-    return number
 
 
 class WholeNumberField(IntegerField):

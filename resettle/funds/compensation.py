@@ -64,7 +64,8 @@ class Facts:
 
 
 def parse_tiers(text: str) -> tuple[tuple[int, Decimal], ...]:
-    """ "1:2" or "1:1.5,7:2" → ((1, 1.5), (7, 2)); ValueError on anything else."""
+    """ "1:2" or "1:1.5,7:2" → ((1, 1.5), (7, 2)); ValueError on anything else (a month
+    beyond 600, a multiplier below 1, above 100 or not a plain number such as 1e400)."""
     tiers = []
     for part in (text or "").replace("，", ",").replace("：", ":").split(","):
         part = part.strip()
@@ -73,7 +74,9 @@ def parse_tiers(text: str) -> tuple[tuple[int, Decimal], ...]:
         month, _sep, factor = part.partition(":")
         tiers.append((int(month), Decimal(factor.strip())))
     tiers.sort()
-    if not tiers or tiers[0][0] < 1 or any(f < 1 for _m, f in tiers):
+    if not tiers or tiers[0][0] < 1 or tiers[-1][0] > 600:
+        raise ValueError(text)
+    if any(not f.is_finite() or not 1 <= f <= 100 for _m, f in tiers):
         raise ValueError(text)
     if len({m for m, _f in tiers}) != len(tiers):
         raise ValueError(text)

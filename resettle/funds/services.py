@@ -89,6 +89,9 @@ def create_rule_version(
         setattr(data, name, value)
     try:
         tiers = parse_tiers(data.overrun_tiers)
+        overrun_tiers = ",".join(f"{m}:{f.normalize():f}" for m, f in tiers)
+        if len(overrun_tiers) > CompensationRule.__table__.c.overrun_tiers.type.length:
+            raise ValueError(overrun_tiers)
     except (ValueError, InvalidOperation):
         raise RuleViolation(
             _("Write the overrun tiers as month:multiplier, such as 1:2 or 1:1.5,7:2."),
@@ -105,7 +108,7 @@ def create_rule_version(
         project_id=project.id,
         version=(latest or 0) + 1,
         effective_from=data.effective_from,
-        overrun_tiers=",".join(f"{m}:{f.normalize():f}" for m, f in tiers),
+        overrun_tiers=overrun_tiers,
         month_counting=MonthCounting(data.month_counting),
         compensation_due_days=data.compensation_due_days,
         note=(data.note or "").strip() or None,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from resettle.audit.services import acting_as
+from resettle.clitools import check_output_folder
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.households.models import Household
@@ -45,6 +46,7 @@ def issue_command(
 ) -> None:
     """Issue and archive one notice for the household CASE_NO; write the PDF to OUT.pdf and
     print its number and check code."""
+    check_output_folder(out)
     with acting_as("cli"):
         if not db.session().in_transaction():  # (inside a test it runs in the test's own)
             begin_numbering(db.session)
@@ -81,6 +83,7 @@ def issue_command(
 @click.argument("out", metavar="OUT.pdf", type=click.Path(dir_okay=False, path_type=Path))
 def reprint_command(number: str, out: Path) -> None:
     """Write the archived PDF of the notice NUMBER (byte for byte as issued) to OUT.pdf."""
+    check_output_folder(out)
     notice = notice_by_number(db.session, number)
     if notice is None:
         raise click.ClickException(_("There is no notice numbered %(number)s.", number=number))

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from resettle.forms import WholeNumberField
+from resettle.forms import WholeNumberField, database_int
 from resettle.translate import lazy_gettext as _l
 
 
@@ -18,7 +18,7 @@ class IssueNoticeForm(FlaskForm):
 
 
 class BatchForm(FlaskForm):
-    project = SelectField(_l("Project"), coerce=int, validators=[DataRequired()])
+    project = SelectField(_l("Project"), coerce=database_int, validators=[DataRequired()])
     type = SelectField(_l("Notice"), validators=[DataRequired()])
     selection_at = DateTimeLocalField(
         _l("Selection time of the first household (selection notices)"),

@@ -235,7 +235,12 @@ def batch():
     )
     project_id = form.project.data if isinstance(form.project.data, int) else None
     if request.method == "POST" and form.validate():
-        chosen = {int(v) for v in request.form.getlist("household") if v.isdigit()}
+        chosen = set()
+        for value in request.form.getlist("household"):
+            try:
+                chosen.add(database_int(value))
+            except ValueError:
+                continue  # not a household of the list
         db.session.rollback()
         begin_numbering(db.session)
         households = list(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from resettle import clock
 from resettle.audit.services import record_event
-from resettle.calendar import WorkCalendar
+from resettle.calendar import DEFAULT_END, DEFAULT_START, WorkCalendar
 from resettle.db import core_connection, utcnow
 from resettle.errors import RuleViolation
 from resettle.households.models import STAGE_ORDER, CaseStep, CompensationMode, Household, Stage
@@ -489,6 +489,20 @@ def _key_for(plan: Plan, name: str) -> str:
     return f"n{n}"
 
 
+def check_calendar_date(day: date, field: str) -> None:
+    """Refuse a date outside the working-day calendar the plans are counted in."""
+    if not DEFAULT_START <= day <= DEFAULT_END:
+        raise RuleViolation(
+            _(
+                "Date %(date)s is outside the working-day calendar (%(first)s to %(last)s).",
+                date=day.isoformat(),
+                first=DEFAULT_START.isoformat(),
+                last=DEFAULT_END.isoformat(),
+            ),
+            field,
+        )
+
+
 def save_node(
     session: Session,
     plan: Plan,
@@ -509,6 +523,8 @@ def save_node(
         value = getattr(data, name)
         if value is not None and value > today:
             raise RuleViolation(_("The date cannot be in the future."), name)
+        if value is not None:
+            check_calendar_date(value, name)
     if data.stage is not None:
         other = next((n for n in plan.nodes if n.stage == data.stage and n is not node), None)
         if other is not None:
@@ -586,6 +602,7 @@ def add_calendar_day(
     session: Session, day: date, *, working: bool, official: bool, note: str | None
 ) -> CalendarDay:
     """Enter a local or official day and re-plan everything that the calendar moves."""
+    check_calendar_date(day, "day")
     if session.scalar(sa.select(CalendarDay.id).where(CalendarDay.day == day)):
         raise RuleViolation(
             _("%(day)s is entered already; remove it first to change it.", day=day.isoformat()),

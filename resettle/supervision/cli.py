@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from resettle import clock
 from resettle.calendar import DEFAULT_END, DEFAULT_START
+from resettle.clitools import check_output_folder
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.plans.supervision import Level
@@ -43,8 +44,7 @@ def overdue_command(
     responsible unit) to OUT: a PDF, or Excel when the name ends in .xlsx."""
     if out.suffix.lower() not in (".pdf", ".xlsx"):
         raise click.ClickException(_("Name the file OUT.pdf or OUT.xlsx."))
-    if not out.parent.is_dir():
-        raise click.ClickException(_("There is no folder %(folder)s.", folder=out.parent))
+    check_output_folder(out)
     filters = OverdueFilter(unit=unit or None, level=Level(level) if level else None)
     if project_code:
         project = db.session.scalar(

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from resettle import clock
 from resettle.auth.models import User
 from resettle.calendar import WorkCalendar
-from resettle.db import utcnow
+from resettle.db import database_int, utcnow
 from resettle.errors import RuleViolation
 from resettle.households.excel import _to_bytes, safe_cell
 from resettle.households.models import STAGE_ORDER, CaseStep, CompensationMode, Household, Stage
@@ -836,10 +836,10 @@ def parse_key(key: str) -> tuple[str, int, Stage | None] | None:
     key = (key or "").strip()
     try:
         if key.startswith("n"):
-            return ("n", int(key[1:]), None)
+            return ("n", database_int(key[1:]), None)
         if key.startswith("h") and "-" in key:
             household, stage = key[1:].split("-", 1)
-            return ("h", int(household), Stage(stage))
+            return ("h", database_int(household), Stage(stage))
     except ValueError:
         return None
     return None

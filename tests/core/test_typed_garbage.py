@@ -118,3 +118,43 @@ def test_a_nul_character_is_a_bad_request_and_saves_nothing(client, login_as, ma
     response = client.post("/households/new", data=_form(project.id, head_name="张\x00三"))
     assert response.status_code == 400 and "无法识别该请求" in response.get_data(as_text=True)
     assert _households() == 0
+
+
+def test_overrun_tiers_that_would_not_fit_are_explained(client, login_as, make_project):
+    from resettle.funds.models import CompensationRule
+
+    project = make_project()
+    login_as(Role.ADMIN)
+    response = client.post(
+        f"/funds/projects/{project.id}/rules/new",
+        data={
+            "effective_from": "2025-03-20",
+            "moving_allowance_per_m2": "20",
+            "temporary_allowance_per_m2_month": "15",
+            "month_counting": "whole",
+            "signing_bonus": "0",
+            "price_within_entitled": "1000",
+            "band_m2": "10",
+            "price_first_band": "3000",
+            "price_beyond_band": "6000",
+            "overrun_tiers": "1:1e400",
+            "compensation_due_days": "15",
+        },
+    )
+    assert response.status_code == 200 and "起始月:倍数" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CompensationRule)) == 0
+
+
+def test_item_keys_and_households_beyond_the_database_are_no_items(client, login_as):
+    login_as(Role.ADMIN)
+    for path in (
+        f"/supervision/orders/new?item=n{HUGE}",
+        "/supervision/orders/new?item=h2147483648-demolished",
+        "/notices/batch?project=2147483648",
+    ):
+        assert client.get(path).status_code == 200, path
+    for household in ("2147483648", "²"):
+        response = client.post(
+            "/notices/batch", data={"project": "1", "type": "signing", "household": household}
+        )
+        assert response.status_code == 200, household

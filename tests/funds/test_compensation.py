@@ -134,7 +134,10 @@ def test_overrun_in_tiers():
     assert lines["allowance_overrun_9"].amount == D("4800.00")  # 50 × 12 × 2 × 4
 
 
-@pytest.mark.parametrize("text", ["", "0:2", "1:0.5", "x", "1:2,1:3"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "0:2", "1:0.5", "x", "1:2,1:3", "1:1e400", "1:Infinity", "1:NaN", "1:101", "601:2"],
+)
 def test_bad_tiers_are_refused(text):
     with pytest.raises(ValueError):
         parse_tiers(text)

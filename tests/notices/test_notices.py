@@ -614,3 +614,12 @@ def test_cli_issues_a_notice_and_prints_number_and_code(app, project, tmp_path, 
     assert refused.exit_code != 0 and household.case_number in refused.output
     unknown = runner.invoke(args=["notices", "issue", "allowance", household.case_number, str(out)])
     assert unknown.exit_code != 0
+    nowhere = str(tmp_path / "missing" / "n.pdf")
+    for args in (
+        ["issue", "signing", household.case_number, nowhere],
+        ["reprint", notice.number, nowhere],
+    ):
+        result = runner.invoke(args=["notices", *args])
+        assert result.exit_code == 1 and "不存在" in result.output, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notice)) == 1  # none issued

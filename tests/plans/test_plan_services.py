@@ -14,6 +14,7 @@ from resettle.households.models import CaseStep, CompensationMode, Stage
 from resettle.plans.models import CalendarDay, OfficialYear, PlanKind
 from resettle.plans.services import (
     NodeData,
+    add_calendar_day,
     add_months,
     app_calendar,
     household_deadlines,
@@ -307,3 +308,24 @@ def test_a_new_land_delivery_date_replans_the_project(make_project):
     sink = next(n for n in plan.nodes if n.key == "land_delivery")
     db.session.refresh(sink)
     assert sink.planned_finish == date(2026, 9, 30)
+
+
+def test_dates_outside_the_working_day_calendar_are_refused(make_project):
+    project = make_project(land_delivery_date=date(2026, 6, 30))
+    plan = plan_for_project(db.session, project)
+    replan(db.session, plan, today=TODAY)
+    survey = next(n for n in plan.nodes if n.key == "survey")
+    with pytest.raises(RuleViolation) as refused:
+        save_node(
+            db.session,
+            plan,
+            survey,
+            NodeData(name="入户调查", duration=30, actual_start=date(2003, 12, 31)),
+            today=TODAY,
+        )
+    assert refused.value.field == "actual_start" and "2004-01-01" in refused.value.message
+    for day in (date(1, 1, 1), date(2101, 1, 1)):
+        with pytest.raises(RuleViolation) as refused:
+            add_calendar_day(db.session, day, working=False, official=False, note=None)
+        assert refused.value.field == "day"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CalendarDay)) == 0

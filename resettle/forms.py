@@ -6,8 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from wtforms import DecimalField, IntegerField
+from wtforms import DateField, DecimalField, IntegerField
 
+from resettle.calendar import DEFAULT_END, DEFAULT_START
 from resettle.db import INTEGER_MAX, database_int  # noqa: F401  (for the views)
 from resettle.errors import RuleViolation
 from resettle.translate import gettext as _
@@ -36,8 +37,8 @@ class WholeNumberField(IntegerField):
 
 class AmountField(DecimalField):
     """Yuan (or m², with `digits=8`) in two decimals, as its Numeric column holds them: a
-    finite number below 10**digits (Money is Numeric(14, 2), Area Numeric(10, 2)). "NaN",
-    "Infinity" and 1e20 get a message on the field."""
+    finite number below 10**digits (Money is Numeric(14, 2), Area Numeric(10, 2)) in fen.
+    "NaN", "Infinity", 1e20 and 0.001 get a message on the field."""
 
     def __init__(
         self, label: Any = None, validators: Any = None, *, digits: int = 12, **kwargs: Any
@@ -56,6 +57,9 @@ class AmountField(DecimalField):
         if abs(self.data) >= self.limit:
             self.data = None
             raise ValueError(_("This number is too large."))
+        if self.data != self.data.quantize(Decimal("0.01")):  # 0.001 would be kept as 0.00
+            self.data = None
+            raise ValueError(_("At most two decimal places."))
 
 
 class AreaField(AmountField):
@@ -69,3 +73,23 @@ def strip_text(value: Any) -> Any:
     """A filter for optional choices: whitespace alone is no choice (WTForms' Optional() stops
     the choice check for it, and the view would get "   ")."""
     return value.strip() if isinstance(value, str) else value
+
+
+class DayField(DateField):
+    """A date (YYYY-MM-DD) within the working-day calendar the system counts in, 2004 to 2100:
+    2026-13-45 is "not a valid date" and 0001-01-01 or 9999-12-31 outside the calendar, each
+    with its own message on the field (with InputRequired, not DataRequired, which would call
+    an unreadable date "required")."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not DEFAULT_START <= self.data <= DEFAULT_END:
+            day, self.data = self.data, None
+            raise ValueError(
+                _(
+                    "Date %(date)s is outside the working-day calendar (%(first)s to %(last)s).",
+                    date=day.isoformat(),
+                    first=DEFAULT_START.isoformat(),
+                    last=DEFAULT_END.isoformat(),
+                )
+            )

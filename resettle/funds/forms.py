@@ -1,16 +1,16 @@
 """Fund forms: the shape of the input only; the rules are in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from resettle.forms import AmountField, AreaField, WholeNumberField
+from resettle.forms import AmountField, AreaField, DayField, WholeNumberField
 from resettle.funds.models import MonthCounting, SourceKind
 from resettle.translate import lazy_gettext as _l
 
 
 class RuleForm(FlaskForm):
-    effective_from = DateField(_l("In force from"), validators=[DataRequired()])
+    effective_from = DayField(_l("In force from"), validators=[InputRequired()])
     moving_allowance_per_m2 = AmountField(
         _l("Moving allowance (yuan/m², each move)"), places=2, validators=[InputRequired()]
     )
@@ -54,7 +54,7 @@ class SourceForm(FlaskForm):
     kind = SelectField(_l("Kind"))
     name = StringField(_l("Source name"), validators=[DataRequired(), Length(max=100)])
     amount = AmountField(_l("Amount (yuan)"), places=2, validators=[InputRequired()])
-    available_on = DateField(_l("Available on"), validators=[DataRequired()])
+    available_on = DayField(_l("Available on"), validators=[InputRequired()])
 
     def __init__(self, *args, **kwargs):  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)

@@ -2,7 +2,6 @@
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     FieldList,
     Form,
     FormField,
@@ -13,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from resettle.forms import AmountField, AreaField, WholeNumberField, strip_text
+from resettle.forms import AmountField, AreaField, DayField, WholeNumberField, strip_text
 from resettle.funds.models import PaymentKind
 from resettle.households.models import CompensationMode
 from resettle.translate import lazy_gettext as _l
@@ -85,7 +84,7 @@ class NewHouseholdForm(HouseholdForm):
     case_number = StringField(
         _l("Case number (blank: next free number)"), validators=[Optional(), Length(max=40)]
     )
-    survey_date = DateField(_l("Survey date"), validators=[DataRequired()])
+    survey_date = DayField(_l("Survey date"), validators=[InputRequired()])
 
 
 class EditHouseholdForm(HouseholdForm):
@@ -96,7 +95,7 @@ class EditHouseholdForm(HouseholdForm):
 class StepForm(FlaskForm):
     # rendered by hand as a <select> of the household's stages (not a hidden field)
     stage = StringField(validators=[DataRequired()])
-    actual_date = DateField(_l("Date"), validators=[DataRequired()])
+    actual_date = DayField(_l("Date"), validators=[InputRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
@@ -107,7 +106,7 @@ class UndoForm(FlaskForm):
 class PaymentForm(FlaskForm):
     kind = SelectField(_l("Payment type"))
     amount = AmountField(_l("Amount (yuan)"), places=2, validators=[InputRequired()])
-    paid_on = DateField(_l("Paid on"), validators=[DataRequired()])
+    paid_on = DayField(_l("Paid on"), validators=[InputRequired()])
     voucher_number = StringField(_l("Voucher number"), validators=[DataRequired(), Length(max=60)])
     payee = StringField(_l("Payee"), validators=[Optional(), Length(max=100)])
 

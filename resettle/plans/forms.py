@@ -1,10 +1,10 @@
 """Plan forms: shape of the input only; the rules are in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField, StringField
+from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from resettle.forms import WholeNumberField, strip_text
+from resettle.forms import DayField, WholeNumberField, strip_text
 from resettle.translate import lazy_gettext as _l
 
 
@@ -35,12 +35,12 @@ class NodeForm(FlaskForm):
         validators=[Optional()],
         filters=[strip_text],
     )
-    actual_start = DateField(_l("Actual start"), validators=[Optional()])
-    actual_finish = DateField(_l("Actual finish"), validators=[Optional()])
+    actual_start = DayField(_l("Actual start"), validators=[Optional()])
+    actual_finish = DayField(_l("Actual finish"), validators=[Optional()])
 
 
 class CalendarDayForm(FlaskForm):
-    day = DateField(_l("Date"), validators=[DataRequired()])
+    day = DayField(_l("Date"), validators=[InputRequired()])
     working = SelectField(
         _l("Kind"),
         choices=[("off", _l("Non-working day")), ("on", _l("Working day"))],

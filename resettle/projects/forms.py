@@ -1,10 +1,10 @@
 """The project form: shape of the input only; the rules are in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from resettle.forms import WholeNumberField
+from resettle.forms import DayField, WholeNumberField
 from resettle.translate import lazy_gettext as _l
 
 
@@ -12,10 +12,10 @@ class ProjectForm(FlaskForm):
     code = StringField(_l("Project code"), validators=[DataRequired(), Length(max=32)])
     name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=200)])
     decision_number = StringField(_l("Decision number"), validators=[Optional(), Length(max=100)])
-    decision_date = DateField(_l("Decision date"), validators=[Optional()])
-    signing_start = DateField(_l("Signing window from"), validators=[Optional()])
-    signing_end = DateField(_l("Signing window to"), validators=[Optional()])
-    land_delivery_date = DateField(_l("Land delivery date"), validators=[Optional()])
+    decision_date = DayField(_l("Decision date"), validators=[Optional()])
+    signing_start = DayField(_l("Signing window from"), validators=[Optional()])
+    signing_end = DayField(_l("Signing window to"), validators=[Optional()])
+    land_delivery_date = DayField(_l("Land delivery date"), validators=[Optional()])
     site_id = SelectField(
         _l("Resettlement estate for property swaps"),
         coerce=lambda v: int(v) if v not in (None, "", "None") else None,

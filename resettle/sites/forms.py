@@ -2,17 +2,17 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from resettle.forms import AreaField, WholeNumberField, database_int
+from resettle.forms import AreaField, DayField, WholeNumberField, database_int
 from resettle.translate import lazy_gettext as _l
 
 
 class SiteForm(FlaskForm):
     name = StringField(_l("Estate name"), validators=[DataRequired(), Length(max=200)])
     location = StringField(_l("Location"), validators=[Optional(), Length(max=300)])
-    promised_handover_date = DateField(_l("Promised handover date"), validators=[Optional()])
+    promised_handover_date = DayField(_l("Promised handover date"), validators=[Optional()])
 
 
 class BuildingForm(FlaskForm):
@@ -66,7 +66,7 @@ class ConfirmForm(FlaskForm):
 
 class AllocationForm(FlaskForm):
     unit_id = WholeNumberField(_l("Flat"), validators=[InputRequired(_l("Choose a flat."))])
-    selection_date = DateField(_l("Selection date"), validators=[InputRequired()])
+    selection_date = DayField(_l("Selection date"), validators=[InputRequired()])
 
 
 class UnitFilterForm(FlaskForm):

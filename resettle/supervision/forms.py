@@ -1,10 +1,10 @@
 """Supervision forms: the shape of the input only; the rules are in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from resettle.forms import WholeNumberField
+from resettle.forms import DayField, WholeNumberField
 from resettle.translate import lazy_gettext as _l
 
 
@@ -21,10 +21,10 @@ class OrderForm(FlaskForm):
 
 
 class ResponseForm(FlaskForm):
-    responded_on = DateField(_l("Response date"), validators=[DataRequired()])
+    responded_on = DayField(_l("Response date"), validators=[InputRequired()])
     text = TextAreaField(_l("Response"), validators=[DataRequired(), Length(max=4000)])
 
 
 class CloseForm(FlaskForm):
-    closed_on = DateField(_l("Closing date"), validators=[DataRequired()])
+    closed_on = DayField(_l("Closing date"), validators=[InputRequired()])
     note = TextAreaField(_l("Closing remarks"), validators=[Optional(), Length(max=2000)])

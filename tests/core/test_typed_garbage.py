@@ -158,3 +158,32 @@ def test_item_keys_and_households_beyond_the_database_are_no_items(client, login
             "/notices/batch", data={"project": "1", "type": "signing", "household": household}
         )
         assert response.status_code == 200, household
+
+
+def test_an_unreadable_or_out_of_calendar_date_is_named_so(client, login_as, make_household):
+    household = make_household()
+    login_as(Role.CASEWORKER)
+    for paid_on, message in (
+        ("2026-13-45", "不是有效的日期"),
+        ("0001-01-01", "超出工作日历范围"),
+        ("9999-12-31", "超出工作日历范围"),
+    ):
+        response = client.post(
+            f"/households/{household.id}/payments",
+            data={
+                "kind": "compensation",
+                "amount": "100",
+                "paid_on": paid_on,
+                "voucher_number": "PZ-1",
+            },
+        )
+        page = response.get_data(as_text=True)
+        assert message in page and "必填" not in page, paid_on
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
+
+
+def test_an_amount_in_tenths_of_a_fen_is_refused(client, login_as, make_project):
+    project = make_project()
+    login_as(Role.CASEWORKER)
+    response = client.post("/households/new", data=_form(project.id, legal_area="0.001"))
+    assert "最多两位小数" in response.get_data(as_text=True) and _households() == 0

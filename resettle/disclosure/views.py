@@ -149,6 +149,9 @@ def withdraw(disclosure_id: int):
             withdraw_disclosure(db.session, disclosure, reason=form.reason.data, user=current_user)
         except RuleViolation as exc:
             db.session.rollback()
+            if disclosure.status != DisclosureStatus.PUBLISHED:  # the page shows no form then
+                flash(exc.message, "error")
+                return redirect(url_for("disclosure.detail", disclosure_id=disclosure_id))
             show_violation(form, exc, "reason")
             return _detail(_load(disclosure_id), form)
         db.session.commit()

@@ -16,8 +16,7 @@ class NodeForm(FlaskForm):
     )
     predecessors = SelectMultipleField(
         _l("After (predecessors)"),
-        coerce=int,
-        validators=[Optional()],
+        coerce=int,  # no Optional(): it would take "   " for no choice and drop the links
         invalid_choice_message=_l("Choose from the list."),
     )
     lag = WholeNumberField(

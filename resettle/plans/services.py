@@ -517,6 +517,9 @@ def save_node(
     if not data.name:
         raise RuleViolation(_("The node needs a name."), "name")
     node_data_check(data.duration, [lag for _id, lag in data.predecessors])
+    if plan.is_template and (data.actual_start or data.actual_finish):
+        field = "actual_start" if data.actual_start else "actual_finish"
+        raise RuleViolation(_("A template has no actual dates; they belong to a plan."), field)
     if data.actual_finish and data.actual_start and data.actual_finish < data.actual_start:
         raise RuleViolation(_("The actual finish is before the actual start."), "actual_finish")
     for name in ("actual_start", "actual_finish"):

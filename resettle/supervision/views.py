@@ -256,8 +256,11 @@ def respond(order_id: int):
         except RuleViolation as exc:
             db.session.rollback()
             order = _load(order_id)
-            target = getattr(form, exc.field or "text", form.text)
-            target.errors = [*target.errors, exc.message]
+            if order.status == OrderStatus.CLOSED:  # the page shows no response form then
+                flash(exc.message, "error")
+            else:
+                target = getattr(form, exc.field, form.text)
+                target.errors = [*target.errors, exc.message]
         else:
             db.session.commit()
             flash(_("The response is recorded."), "success")
@@ -284,8 +287,11 @@ def close(order_id: int):
         except RuleViolation as exc:
             db.session.rollback()
             order = _load(order_id)
-            target = getattr(form, exc.field or "closed_on", form.closed_on)
-            target.errors = [*target.errors, exc.message]
+            if order.status == OrderStatus.CLOSED:  # the page shows no closing form then
+                flash(exc.message, "error")
+            else:
+                target = getattr(form, exc.field, form.closed_on)
+                target.errors = [*target.errors, exc.message]
         else:
             db.session.commit()
             if still_open:

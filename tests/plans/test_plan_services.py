@@ -329,3 +329,17 @@ def test_dates_outside_the_working_day_calendar_are_refused(make_project):
             add_calendar_day(db.session, day, working=False, official=False, note=None)
         assert refused.value.field == "day"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CalendarDay)) == 0
+
+
+def test_a_template_node_takes_no_actual_dates():
+    template = template_for(db.session, PlanKind.PROJECT)
+    node = template.nodes[0]
+    with pytest.raises(RuleViolation) as refused:
+        save_node(
+            db.session,
+            template,
+            node,
+            NodeData(name=node.name, duration=node.duration, actual_start=date(2025, 1, 6)),
+            today=TODAY,
+        )
+    assert refused.value.field == "actual_start" and node.actual_start is None

@@ -58,6 +58,20 @@ def test_editing_a_duration_replans_at_once(client, login_as, make_project):
     assert db.session.get(type(appraisal), appraisal.id).planned_finish < before
 
 
+def test_a_blank_predecessor_is_refused_not_taken_for_none(client, login_as, make_project):
+    _project, plan = _plan(make_project)
+    signing = next(n for n in plan.nodes if n.key == "signing")
+    links = [(k.predecessor_id, k.lag) for k in signing.predecessors]
+    login_as(Role.CASEWORKER)
+    response = client.post(
+        f"/plans/{plan.id}/nodes/{signing.id}/edit",
+        data={"name": "签约", "duration": str(signing.duration), "predecessors": ["   "]},
+    )
+    assert response.status_code == 200 and "选择无效" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert [(k.predecessor_id, k.lag) for k in signing.predecessors] == links
+
+
 def test_a_cycle_is_refused_on_the_page_and_nothing_changes(client, login_as, make_project):
     _project, plan = _plan(make_project)
     survey = next(n for n in plan.nodes if n.key == "survey")

@@ -275,6 +275,11 @@ def test_supervisor_issues_answers_and_closes_an_order_on_screen(
     assert msg("The order is closed; %(n)d of its items are still open.", n=2) in page
     db.session.refresh(order)
     assert order.status == OrderStatus.CLOSED
+    # a second closing (another tab, a double click) says why nothing happened
+    again = client.post(
+        f"/supervision/orders/{order.id}/close", data={"closed_on": "2025-06-18", "note": ""}
+    )
+    assert msg("This order is closed already.") in again.get_data(as_text=True)
 
 
 def test_refused_order_input_is_shown_on_the_form(client, login_as, project, household, today):

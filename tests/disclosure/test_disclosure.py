@@ -218,3 +218,18 @@ def test_only_a_draft_can_be_discarded(surveyed, make_user):
     approve_disclosure(db.session, published, user=supervisor, today=TODAY)
     with pytest.raises(RuleViolation):
         discard_draft(db.session, published, user=supervisor)
+
+
+def test_withdrawing_a_draft_on_the_page_says_why_nothing_happened(
+    client, login_as, surveyed, make_user
+):
+    caseworker = make_user(Role.CASEWORKER)
+    disclosure = prepare_disclosure(
+        db.session, surveyed.project, _data(), user=caseworker, today=TODAY
+    )
+    login_as(Role.SUPERVISOR)
+    response = client.post(
+        f"/disclosures/{disclosure.id}/withdraw", data={"reason": "误发"}, follow_redirects=True
+    )
+    assert "只有已发布的公示才能撤回" in response.get_data(as_text=True)
+    assert disclosure.status == DisclosureStatus.DRAFT

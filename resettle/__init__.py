@@ -12,7 +12,7 @@ from flask_login import current_user, logout_user
 from werkzeug.routing import IntegerConverter
 
 from config import BaseConfig, load_config
-from resettle.forms import INTEGER_MAX
+from resettle.db import INTEGER_MAX
 from resettle.translate import gettext as _
 
 log = logging.getLogger(__name__)

@@ -30,10 +30,26 @@ from itertools import accumulate, compress
 
 from chinese_calendar import constants as _package_data
 
-__all__ = ["DEFAULT_END", "DEFAULT_START", "WorkCalendar", "china_calendar"]
+__all__ = ["DEFAULT_END", "DEFAULT_START", "WorkCalendar", "china_calendar", "outside_calendar"]
 
 DEFAULT_START = date(2004, 1, 1)
 DEFAULT_END = date(2100, 12, 31)
+
+
+def outside_calendar(day: date) -> str | None:
+    """What to tell a person who entered a date the calendar does not cover (translated);
+    None for a date inside it."""
+    if DEFAULT_START <= day <= DEFAULT_END:
+        return None
+    from resettle.translate import gettext as _
+
+    return _(
+        "Date %(date)s is outside the working-day calendar (%(first)s to %(last)s).",
+        date=day.isoformat(),
+        first=DEFAULT_START.isoformat(),
+        last=DEFAULT_END.isoformat(),
+    )
+
 
 _PACKAGE_YEARS = range(
     min(_package_data.holidays).year,

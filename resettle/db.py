@@ -96,14 +96,18 @@ def core_connection(session: Session | scoped_session | sa.Connection) -> sa.Con
     return session.connection()
 
 
-def begin_write(session: Session | scoped_session) -> None:
-    """Open the transaction of a request that reads and then writes (a login counts the try):
-    on SQLite it takes the write lock at BEGIN (BEGIN IMMEDIATE), so such requests at the same
-    moment wait their turn instead of failing with "database is locked" when the read is
-    upgraded. Nothing happens when a transaction is open already."""
+def begin_write(session: Session | scoped_session, *, must_open: bool = False) -> None:
+    """Open the transaction of work that reads and then writes (a login counts the try, an
+    allocation takes a flat, a notice takes a number): on SQLite it takes the write lock at
+    BEGIN (BEGIN IMMEDIATE), so such work at the same moment waits its turn instead of failing
+    with "database is locked" when the read is upgraded. With a transaction open already nothing
+    happens, or, with `must_open`, RuntimeError (the caller has to commit or roll back first)."""
     current = session() if isinstance(session, scoped_session) else session
-    if not current.in_transaction():
-        session.connection(execution_options={"sqlite_begin_immediate": True})
+    if current.in_transaction():
+        if must_open:
+            raise RuntimeError("the write transaction must be opened first: commit or roll back")
+        return
+    session.connection(execution_options={"sqlite_begin_immediate": True})
 
 
 class Base(DeclarativeBase):

@@ -8,8 +8,8 @@ from typing import Any
 
 from wtforms import DateField, DecimalField, IntegerField
 
-from resettle.calendar import DEFAULT_END, DEFAULT_START
-from resettle.db import INTEGER_MAX, database_int  # noqa: F401  (for the views)
+from resettle.calendar import outside_calendar
+from resettle.db import INTEGER_MAX
 from resettle.errors import RuleViolation
 from resettle.translate import gettext as _
 
@@ -83,13 +83,7 @@ class DayField(DateField):
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         super().process_formdata(valuelist)
-        if self.data is not None and not DEFAULT_START <= self.data <= DEFAULT_END:
-            day, self.data = self.data, None
-            raise ValueError(
-                _(
-                    "Date %(date)s is outside the working-day calendar (%(first)s to %(last)s).",
-                    date=day.isoformat(),
-                    first=DEFAULT_START.isoformat(),
-                    last=DEFAULT_END.isoformat(),
-                )
-            )
+        message = outside_calendar(self.data) if self.data is not None else None
+        if message is not None:
+            self.data = None
+            raise ValueError(message)

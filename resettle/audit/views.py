@@ -10,8 +10,8 @@ from resettle.audit.models import AuditEvent
 from resettle.audit.services import history
 from resettle.auth.models import Role
 from resettle.auth.policy import role_required
+from resettle.db import database_int
 from resettle.extensions import db
-from resettle.forms import database_int
 
 PAGE_SIZE = 50
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 from resettle import clock
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
+from resettle.db import database_int
 from resettle.disclosure import bp
 from resettle.disclosure.forms import ApproveForm, DiscardForm, PrepareForm, WithdrawForm
 from resettle.disclosure.models import Disclosure, DisclosureKind, DisclosureStatus
@@ -27,7 +28,7 @@ from resettle.disclosure.services import (
 )
 from resettle.errors import RuleViolation
 from resettle.extensions import db
-from resettle.forms import database_int, show_violation
+from resettle.forms import show_violation
 from resettle.projects.models import ExpropriationProject
 from resettle.translate import gettext as _
 

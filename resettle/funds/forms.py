@@ -12,10 +12,10 @@ from resettle.translate import lazy_gettext as _l
 class RuleForm(FlaskForm):
     effective_from = DayField(_l("In force from"), validators=[InputRequired()])
     moving_allowance_per_m2 = AmountField(
-        _l("Moving allowance (yuan/m², each move)"), places=2, validators=[InputRequired()]
+        _l("Moving allowance (yuan/m², each move)"), validators=[InputRequired()]
     )
     temporary_allowance_per_m2_month = AmountField(
-        _l("Temporary allowance (yuan/m² a month)"), places=2, validators=[InputRequired()]
+        _l("Temporary allowance (yuan/m² a month)"), validators=[InputRequired()]
     )
     month_counting = SelectField(
         _l("Months are counted"),
@@ -25,17 +25,17 @@ class RuleForm(FlaskForm):
         ],
     )
     signing_bonus = AmountField(
-        _l("Signing bonus inside the window (yuan)"), places=2, validators=[InputRequired()]
+        _l("Signing bonus inside the window (yuan)"), validators=[InputRequired()]
     )
     price_within_entitled = AmountField(
-        _l("Flat price within the entitled area (yuan/m²)"), places=2, validators=[InputRequired()]
+        _l("Flat price within the entitled area (yuan/m²)"), validators=[InputRequired()]
     )
-    band_m2 = AreaField(_l("First extra band (m²)"), places=2, validators=[InputRequired()])
+    band_m2 = AreaField(_l("First extra band (m²)"), validators=[InputRequired()])
     price_first_band = AmountField(
-        _l("Flat price in the first extra band (yuan/m²)"), places=2, validators=[InputRequired()]
+        _l("Flat price in the first extra band (yuan/m²)"), validators=[InputRequired()]
     )
     price_beyond_band = AmountField(
-        _l("Flat price beyond the band (yuan/m²)"), places=2, validators=[InputRequired()]
+        _l("Flat price beyond the band (yuan/m²)"), validators=[InputRequired()]
     )
     overrun_tiers = StringField(
         _l("Overrun multiplier (from overdue month: multiplier)"),
@@ -53,7 +53,7 @@ class RuleForm(FlaskForm):
 class SourceForm(FlaskForm):
     kind = SelectField(_l("Kind"))
     name = StringField(_l("Source name"), validators=[DataRequired(), Length(max=100)])
-    amount = AmountField(_l("Amount (yuan)"), places=2, validators=[InputRequired()])
+    amount = AmountField(_l("Amount (yuan)"), validators=[InputRequired()])
     available_on = DayField(_l("Available on"), validators=[InputRequired()])
 
     def __init__(self, *args, **kwargs):  # noqa: ANN002, ANN003

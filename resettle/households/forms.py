@@ -44,26 +44,25 @@ class HouseholdForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
     house_address = StringField(_l("House address"), validators=[DataRequired(), Length(max=300)])
     legal_area = AreaField(
-        _l("Legal floor area (m²)"), places=2, validators=[InputRequired(), NumberRange(min=0)]
+        _l("Legal floor area (m²)"), validators=[InputRequired(), NumberRange(min=0)]
     )
     unregistered_area = AreaField(
         _l("Unregistered area (m²)"),
-        places=2,
         default=0,
         validators=[Optional(), NumberRange(min=0)],
     )
     house_use = SelectField(_l("Use"), choices=HOUSE_USES)
     appraisal_unit_price = AmountField(
-        _l("Appraised unit price (yuan/m²)"), places=2, validators=[Optional(), NumberRange(min=0)]
+        _l("Appraised unit price (yuan/m²)"), validators=[Optional(), NumberRange(min=0)]
     )
     appraisal_value = AmountField(
-        _l("Appraised value (yuan)"), places=2, validators=[Optional(), NumberRange(min=0)]
+        _l("Appraised value (yuan)"), validators=[Optional(), NumberRange(min=0)]
     )
     compensation_mode = SelectField(
         _l("Compensation mode"), validators=[Optional()], filters=[strip_text]
     )
     entitled_area = AreaField(
-        _l("Entitled resettlement area (m²)"), places=2, validators=[Optional(), NumberRange(min=0)]
+        _l("Entitled resettlement area (m²)"), validators=[Optional(), NumberRange(min=0)]
     )
     selection_order = WholeNumberField(
         _l("Selection order number"), validators=[Optional(), NumberRange(min=1)]
@@ -105,7 +104,7 @@ class UndoForm(FlaskForm):
 
 class PaymentForm(FlaskForm):
     kind = SelectField(_l("Payment type"))
-    amount = AmountField(_l("Amount (yuan)"), places=2, validators=[InputRequired()])
+    amount = AmountField(_l("Amount (yuan)"), validators=[InputRequired()])
     paid_on = DayField(_l("Paid on"), validators=[InputRequired()])
     voucher_number = StringField(_l("Voucher number"), validators=[DataRequired(), Length(max=60)])
     payee = StringField(_l("Payee"), validators=[Optional(), Length(max=100)])

@@ -30,9 +30,9 @@ from wtforms.validators import InputRequired
 from resettle import clock
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
+from resettle.db import database_int
 from resettle.errors import RuleViolation
 from resettle.extensions import db
-from resettle.forms import database_int
 from resettle.households import bp, excel
 from resettle.households.excel import ACTION_LABELS, COLUMNS, XLSX_MIMETYPE, ImportReport
 from resettle.households.views import filter_from_args, sees_full_id
@@ -116,8 +116,9 @@ def _preview(report: ImportReport, project: ExpropriationProject, filename: str,
 def _form() -> ImportForm:
     form = ImportForm()
     form.project_id.choices = [(p.id, f"{p.code} {p.name}") for p in all_projects()]
-    if request.method == "GET" and request.args.get("project", type=database_int):
-        form.project_id.data = request.args.get("project", type=database_int)
+    chosen = request.args.get("project", type=database_int) if request.method == "GET" else None
+    if chosen:
+        form.project_id.data = chosen
     return form
 
 

@@ -14,10 +14,10 @@ from resettle import clock
 from resettle.audit.services import history
 from resettle.auth.models import Role, User
 from resettle.auth.policy import logged_in, role_required
-from resettle.db import utcnow
+from resettle.db import database_int, utcnow
 from resettle.errors import RuleViolation
 from resettle.extensions import db
-from resettle.forms import database_int, show_violation
+from resettle.forms import show_violation
 from resettle.funds.forms import ReverseForm
 from resettle.funds.services import household_money
 from resettle.households import bp

@@ -4,7 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from resettle.forms import WholeNumberField, database_int
+from resettle.db import database_int
+from resettle.forms import WholeNumberField
 from resettle.translate import lazy_gettext as _l
 
 

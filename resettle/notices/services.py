@@ -27,13 +27,13 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, request, url_for
 from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, scoped_session, selectinload
+from sqlalchemy.orm import Session, selectinload
 from weasyprint import HTML
 from werkzeug.routing import BuildError
 
 from resettle import clock
 from resettle.auth.models import User
-from resettle.db import utcnow
+from resettle.db import begin_write, utcnow
 from resettle.errors import RuleViolation
 from resettle.funds.services import AllowanceStatement, allowance_statement
 from resettle.households.models import STAGE_ORDER, CompensationMode, Household, Stage
@@ -110,10 +110,7 @@ def begin_numbering(session: Session) -> None:
     """Open the transaction a notice is issued in; on SQLite take the write lock at BEGIN
     (BEGIN IMMEDIATE) so concurrent issuers queue instead of failing with "database is
     locked". Call it before the transaction reads anything (as sites.begin_allocation)."""
-    current = session() if isinstance(session, scoped_session) else session
-    if current.in_transaction():
-        raise RuntimeError("begin_numbering() must open the transaction: commit or roll back first")
-    session.connection(execution_options={"sqlite_begin_immediate": True})
+    begin_write(session, must_open=True)
 
 
 def next_sequences(session: Session, notice_type: NoticeType, year: int, count: int = 1) -> int:

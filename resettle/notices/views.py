@@ -12,9 +12,9 @@ from sqlalchemy.orm import selectinload
 from resettle import clock
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
+from resettle.db import database_int
 from resettle.errors import RuleViolation
 from resettle.extensions import db
-from resettle.forms import database_int
 from resettle.funds.services import allowance_statement
 from resettle.households.models import CompensationMode, Household, Stage
 from resettle.notices import bp

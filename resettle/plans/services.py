@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from resettle import clock
 from resettle.audit.services import record_event
-from resettle.calendar import DEFAULT_END, DEFAULT_START, WorkCalendar
+from resettle.calendar import WorkCalendar, outside_calendar
 from resettle.db import core_connection, utcnow
 from resettle.errors import RuleViolation
 from resettle.households.models import STAGE_ORDER, CaseStep, CompensationMode, Household, Stage
@@ -491,16 +491,9 @@ def _key_for(plan: Plan, name: str) -> str:
 
 def check_calendar_date(day: date, field: str) -> None:
     """Refuse a date outside the working-day calendar the plans are counted in."""
-    if not DEFAULT_START <= day <= DEFAULT_END:
-        raise RuleViolation(
-            _(
-                "Date %(date)s is outside the working-day calendar (%(first)s to %(last)s).",
-                date=day.isoformat(),
-                first=DEFAULT_START.isoformat(),
-                last=DEFAULT_END.isoformat(),
-            ),
-            field,
-        )
+    message = outside_calendar(day)
+    if message is not None:
+        raise RuleViolation(message, field)
 
 
 def save_node(

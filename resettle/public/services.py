@@ -359,13 +359,12 @@ def lookup_case(
     if conn.dialect.name == "sqlite":
         session.commit()
         conn = session.connection(execution_options={"sqlite_begin_immediate": True})
-    number = unicodedata.normalize("NFKC", (case_number or "").strip())
     record_event(
         conn,
         "lookup",
         "Household",
         found.id if found is not None else None,
-        {"case": [None, lookup_key(number)], "found": [None, found is not None]},
+        {"case": [None, lookup_key(case_number)], "found": [None, found is not None]},
         actor="public",
     )
     return status

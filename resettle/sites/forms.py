@@ -5,7 +5,8 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from resettle.forms import AreaField, DayField, WholeNumberField, database_int
+from resettle.db import database_int
+from resettle.forms import AreaField, DayField, WholeNumberField
 from resettle.translate import lazy_gettext as _l
 
 
@@ -77,5 +78,5 @@ class UnitFilterForm(FlaskForm):
 
     site = SelectField(_l("Estate"), coerce=database_int, validate_choice=False, default=0)
     building = SelectField(_l("Building"), coerce=database_int, validate_choice=False, default=0)
-    min_area = AreaField(_l("Area from (m²)"), places=2, validators=[Optional()])
-    max_area = AreaField(_l("Area to (m²)"), places=2, validators=[Optional()])
+    min_area = AreaField(_l("Area from (m²)"), validators=[Optional()])
+    max_area = AreaField(_l("Area to (m²)"), validators=[Optional()])

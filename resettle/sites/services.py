@@ -11,12 +11,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, scoped_session, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from resettle import clock
 from resettle.audit.services import record_event
 from resettle.auth.models import User
-from resettle.db import money
+from resettle.db import begin_write, money
 from resettle.errors import RuleViolation
 from resettle.households.models import Household, Stage
 from resettle.households.services import SWAP_MODES, record_step, stage_label, step_for
@@ -571,12 +571,7 @@ def begin_allocation(session: Session) -> None:
     """Open the transaction an allocation runs in; on SQLite it takes the write lock at BEGIN
     (BEGIN IMMEDIATE) so concurrent allocations wait their turn instead of failing with
     "database is locked". Call it before the transaction reads anything."""
-    current = session() if isinstance(session, scoped_session) else session
-    if current.in_transaction():
-        raise RuntimeError(
-            "begin_allocation() must open the transaction: roll back or commit before it"
-        )
-    session.connection(execution_options={"sqlite_begin_immediate": True})
+    begin_write(session, must_open=True)
 
 
 def allocate_unit(

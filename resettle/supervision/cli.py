@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from resettle import clock
-from resettle.calendar import DEFAULT_END, DEFAULT_START
+from resettle.calendar import outside_calendar
 from resettle.clitools import check_output_folder
 from resettle.errors import RuleViolation
 from resettle.extensions import db
@@ -56,14 +56,9 @@ def overdue_command(
             )
         filters.project_id = project.id
     day = as_of.date() if as_of else clock.today()
-    if not DEFAULT_START <= day <= DEFAULT_END:
-        raise click.ClickException(
-            _(
-                "--as-of must lie between %(start)s and %(end)s.",
-                start=DEFAULT_START,
-                end=DEFAULT_END,
-            )
-        )
+    message = outside_calendar(day)
+    if message is not None:
+        raise click.ClickException(f"--as-of: {message}")
     try:
         if out.suffix.lower() == ".xlsx":
             data = overdue_xlsx(db.session, filters, day)

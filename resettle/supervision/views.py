@@ -10,9 +10,9 @@ from flask_login import current_user
 from resettle import clock
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
+from resettle.db import database_int
 from resettle.errors import RuleViolation
 from resettle.extensions import db
-from resettle.forms import database_int
 from resettle.households.excel import XLSX_MIMETYPE
 from resettle.notices.services import begin_numbering, notice_pdf
 from resettle.notices.views import pdf_response

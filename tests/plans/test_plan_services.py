@@ -133,52 +133,45 @@ def test_changing_the_promised_date_moves_every_deadline(make_project, make_hous
     assert china_calendar().workdays_between(before, after) > 0
 
 
-def test_a_longer_duration_moves_earlier_deadlines(make_project, make_household):
+def _planned_demolition(make_project, make_household):
+    """A project's plan, its demolition node and a household's signing deadline before."""
     project = make_project(land_delivery_date=date(2026, 6, 30))
     household = make_household(project=project)
     plan = plan_for_project(db.session, project)
     replan(db.session, plan, today=TODAY)
-    before = _deadline(household, Stage.SIGNED)
     demolition = next(n for n in plan.nodes if n.key == "demolition")
-    save_node(
-        db.session,
-        plan,
-        demolition,
-        NodeData(
-            name="拆除",
-            duration=demolition.duration + 10,
-            stage=Stage.DEMOLISHED,
-            predecessors=tuple((k.predecessor_id, k.lag) for k in demolition.predecessors),
-        ),
-        today=TODAY,
-    )
-    assert china_calendar().workdays_between(_deadline(household, Stage.SIGNED), before) == 10
+    return plan, demolition, household, _deadline(household, Stage.SIGNED)
 
 
-def test_a_longer_lag_after_a_predecessor_moves_earlier_deadlines(make_project, make_household):
-    project = make_project(land_delivery_date=date(2026, 6, 30))
-    household = make_household(project=project)
-    plan = plan_for_project(db.session, project)
-    replan(db.session, plan, today=TODAY)
-    before = _deadline(household, Stage.SIGNED)
-    demolition = next(n for n in plan.nodes if n.key == "demolition")
-    links = [(k.predecessor_id, k.lag) for k in demolition.predecessors]
-    assert links, "the template's demolition follows another node"
+def _save_demolition(plan, demolition, *, duration, predecessors):
     save_node(
         db.session,
         plan,
         demolition,
         NodeData(
             name=demolition.name,
-            duration=demolition.duration,
+            duration=duration,
             stage=Stage.DEMOLISHED,
-            predecessors=tuple((pred, lag + 5) for pred, lag in links),
+            predecessors=tuple(predecessors),
         ),
         today=TODAY,
     )
-    assert [(k.predecessor_id, k.lag) for k in demolition.predecessors] == [
-        (pred, lag + 5) for pred, lag in links
-    ]
+
+
+def test_a_longer_duration_moves_earlier_deadlines(make_project, make_household):
+    plan, demolition, household, before = _planned_demolition(make_project, make_household)
+    links = [(k.predecessor_id, k.lag) for k in demolition.predecessors]
+    _save_demolition(plan, demolition, duration=demolition.duration + 10, predecessors=links)
+    assert china_calendar().workdays_between(_deadline(household, Stage.SIGNED), before) == 10
+
+
+def test_a_longer_lag_after_a_predecessor_moves_earlier_deadlines(make_project, make_household):
+    plan, demolition, household, before = _planned_demolition(make_project, make_household)
+    links = [(k.predecessor_id, k.lag) for k in demolition.predecessors]
+    assert links, "the template's demolition follows another node"
+    longer = [(pred, lag + 5) for pred, lag in links]
+    _save_demolition(plan, demolition, duration=demolition.duration, predecessors=longer)
+    assert [(k.predecessor_id, k.lag) for k in demolition.predecessors] == longer
     assert china_calendar().workdays_between(_deadline(household, Stage.SIGNED), before) == 5
 
 

@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     FieldList,
     Form,
     FormField,
@@ -72,6 +73,8 @@ class HouseholdForm(FlaskForm):
     )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     members = FieldList(FormField(MemberForm), min_entries=3)
+    # Shown once a warning came up (an ID number's region code the national table lacks).
+    warnings_confirmed = BooleanField(_l("I checked the ID numbers against the ID cards"))
 
     def __init__(self, *args, **kwargs):  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)

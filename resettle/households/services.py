@@ -28,7 +28,7 @@ from resettle.households.models import (
     Stage,
 )
 from resettle.i18n import STAGE_LABELS
-from resettle.idnumbers import validate_id_number
+from resettle.idnumbers import check_id_number
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import UnitStatus
 from resettle.translate import gettext as _
@@ -62,6 +62,14 @@ class HouseholdData:
     caseworker_id: int | None = None
     note: str | None = None
     members: list[MemberData] = field(default_factory=list)
+    # Set when the caseworker has seen and confirmed the warnings (an ID number's region code
+    # the national table does not know); `_clean` fills `warnings`.
+    warnings_confirmed: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+class UnconfirmedWarning(RuleViolation):
+    """The data is valid but holds something the caseworker must confirm before it is saved."""
 
 
 class ConcurrentEditError(RuleViolation):
@@ -116,7 +124,11 @@ def _clean(data: HouseholdData) -> HouseholdData:
     data.head_name = (data.head_name or "").strip()
     if not data.head_name:
         raise RuleViolation(_("The name of the head of household is required."), "head_name")
-    data.head_id_number = validate_id_number(data.head_id_number, "head_id_number")
+    warnings: list[str] = []
+    checked = check_id_number(data.head_id_number, "head_id_number")
+    data.head_id_number = checked.number
+    if checked.warning:
+        warnings.append(checked.warning)
     data.house_address = (data.house_address or "").strip()
     if not data.house_address:
         raise RuleViolation(_("The address of the house is required."), "house_address")
@@ -147,10 +159,33 @@ def _clean(data: HouseholdData) -> HouseholdData:
         if not member.name or not member.relation:
             raise RuleViolation(_("Each member needs a name and a relation."), "members")
         if member.id_number:
-            member.id_number = validate_id_number(member.id_number, "members")
+            checked = check_id_number(member.id_number, "members")
+            member.id_number = checked.number
+            if checked.warning:
+                warnings.append(checked.warning)
         else:
             member.id_number = None
+    data.warnings = warnings
+    if warnings and not data.warnings_confirmed:
+        raise UnconfirmedWarning(
+            " ".join(warnings)
+            + " "
+            + _("If the number is right, tick the confirmation below and save again."),
+            "warnings_confirmed",
+        )
     return data
+
+
+def _record_confirmed_warnings(session: Session, household: Household, data: HouseholdData) -> None:
+    """Write down who confirmed which warning (the audit trail of a judgement, not a change)."""
+    if data.warnings:
+        record_event(
+            session,
+            "confirm_warning",
+            "Household",
+            household.id,
+            {"warnings": [None, data.warnings]},
+        )
 
 
 def _check_unique(
@@ -234,6 +269,7 @@ def register_household(
     )
     session.add(household)
     session.flush()
+    _record_confirmed_warnings(session, household, data)
     return household
 
 
@@ -289,6 +325,7 @@ def update_household(
         )
     _apply(household, data)
     session.flush()
+    _record_confirmed_warnings(session, household, data)
     return household
 
 
@@ -540,5 +577,6 @@ def household_summary(household: Household) -> dict[str, Any]:
 
 
 def validate_household_data(data: HouseholdData) -> HouseholdData:
-    """Normalise and check household data by the rules `register_household` applies (imports)."""
+    """Normalise and check household data by the rules `register_household` applies (imports);
+    with `data.warnings_confirmed` the warnings are collected in `data.warnings` instead."""
     return _clean(data)

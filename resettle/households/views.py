@@ -120,6 +120,7 @@ def _data_from_form(form: HouseholdForm) -> HouseholdData:
         selection_order=form.selection_order.data,
         caseworker_id=int(form.caseworker_id.data) if form.caseworker_id.data else None,
         note=form.note.data,
+        warnings_confirmed=bool(form.warnings_confirmed.data),
         members=[
             MemberData(m.form.name.data, m.form.relation.data, m.form.id_number.data)
             for m in form.members

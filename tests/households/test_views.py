@@ -226,3 +226,41 @@ def test_record_payment_then_vacate(client, login_as, make_household):
     assert ok.status_code == 302
     page = client.get(f"/households/{household.id}").get_data(as_text=True)
     assert "853,200.00" in page and "PZ-2026-001" in page and "过渡" in page
+
+
+def test_unknown_region_code_is_confirmed_before_saving(client, login_as, make_project):
+    from resettle.audit.models import AuditEvent
+    from tests.core.test_idnumbers import with_check_digit
+
+    project = make_project()
+    login_as(Role.CASEWORKER)
+    number = with_check_digit("99010119520101001")  # a code the national table never had
+    response = client.post("/households/new", data=_form(project.id, head_id_number=number))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "990101" in page and "不在全国行政区划代码表中" in page
+    assert "我已对照身份证核对身份证号" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Household)) == 0
+
+    response = client.post(
+        "/households/new",
+        data=_form(project.id, head_id_number=number, warnings_confirmed="y"),
+    )
+    assert response.status_code == 302
+    household = db.session.scalar(sa.select(Household).where(Household.head_id_number == number))
+    confirmed = db.session.scalar(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "confirm_warning", AuditEvent.entity_id == household.id
+        )
+    )
+    assert "990101" in confirmed.changes["warnings"][1][0]
+    assert number not in str(confirmed.changes)  # the trail names the code, not the number
+
+
+def test_older_resident_registers_without_any_warning(client, login_as, make_project):
+    project = make_project()
+    login_as(Role.CASEWORKER)
+    response = client.post(
+        "/households/new", data=_form(project.id, head_id_number="330106194801010013")
+    )
+    assert response.status_code == 302

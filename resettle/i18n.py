@@ -93,6 +93,7 @@ ENTITY_LABELS = {
     "Notice": _l("Notice"),
     "Disclosure": _l("Disclosure"),
     "CalendarDay": _l("Calendar day"),
+    "PendingUpload": _l("Upload awaiting import"),
 }
 
 
@@ -153,6 +154,11 @@ FIELD_LABELS = {
     "compensation_due_days": _l("Compensation due within (days after signing)"),
     "complete": _l("Complete"),
     "created_at": _l("Created at"),
+    "token": _l("Token"),
+    "scope_id": _l("Imported into (project or estate)"),
+    "user_id": _l("Uploaded by"),
+    "filename": _l("File name"),
+    "content": _l("File content"),
     "created_by_id": _l("Created by"),
     "critical": _l("Critical"),
     "day": _l("Date"),
@@ -260,6 +266,7 @@ FIELD_LABELS = {
 ENTITY_FIELD_LABELS = {
     ("FundSource", "kind"): _l("Kind"),
     ("Disclosure", "kind"): _l("Kind"),
+    ("PendingUpload", "kind"): _l("Kind"),
     ("FundSource", "name"): _l("Source name"),
     ("PlanNode", "name"): _l("Node"),
     ("Plan", "name"): _l("Plan"),

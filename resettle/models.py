@@ -16,6 +16,7 @@ from resettle.notices.models import Notice, NoticeDocument, NoticeSequence, Noti
 from resettle.plans.models import CalendarDay, OfficialYear, Plan, PlanKind, PlanLink, PlanNode
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import Building, ResettlementSite, Unit, UnitStatus
+from resettle.spreadsheets.models import PendingUpload
 from resettle.supervision.models import (
     ItemKind,
     OrderStatus,
@@ -35,6 +36,7 @@ __all__ = [
     "ExpropriationProject",
     "Household",
     "Payment",
+    "PendingUpload",
     "CompensationRule",
     "FundSource",
     "MonthCounting",

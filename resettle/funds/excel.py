@@ -8,8 +8,8 @@ from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 
 from resettle.funds.services import FundPlan
-from resettle.households.excel import safe_cell
 from resettle.projects.models import ExpropriationProject
+from resettle.spreadsheets.writing import safe_cell
 from resettle.translate import gettext as _
 
 SHORTFALL = PatternFill("solid", fgColor="FDECEA")

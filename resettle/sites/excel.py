@@ -9,20 +9,17 @@ nothing while any is reported.
 from __future__ import annotations
 
 import re
-import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils.exceptions import InvalidFileException
 
 from resettle.errors import RuleViolation
 from resettle.sites.services import (
     MAX_FLOORS,
-    RowError,
     UnitRow,
     UnitSheet,
     clean_entrance,
@@ -30,52 +27,25 @@ from resettle.sites.services import (
     normalise_text,
     parse_area,
 )
+from resettle.spreadsheets.problems import RowError
+from resettle.spreadsheets.reading import Column, find_table, open_workbook
 from resettle.translate import gettext as _
 
-# The columns of the template, in order: field -> header.
-COLUMNS = {
-    "building": "楼栋",
-    "entrance": "单元",
-    "floor": "楼层",
-    "number": "室号",
-    "area": "建筑面积(㎡)",
-}
-REQUIRED = ("building", "floor", "number", "area")
-# Header spellings seen in practice, after normalising (no spaces, half-width, unit dropped).
-ALIASES = {
-    "building": {"楼栋", "楼栋号", "楼号", "栋号", "栋", "幢", "幢号", "楼幢", "楼幢号", "楼"},
-    "entrance": {"单元", "单元号"},
-    "floor": {"楼层", "层", "层次", "所在楼层", "所在层", "层号"},
-    "number": {"室号", "房号", "房间号", "室", "户号", "门牌号", "房屋号"},
-    "area": {"建筑面积", "面积", "房屋面积", "建面", "套内建筑面积"},
-}
-HEADER_SEARCH_ROWS = 20
-
-
-def _header_field(value: Any) -> str | None:
-    """Which field a header cell names: '建筑面积（㎡）' and ' 面积 ' both name the area."""
-    if not isinstance(value, str):
-        return None
-    text = normalise_text(value)
-    text = re.sub(r"[(\[【].*$", "", text)  # 建筑面积(m2) -> 建筑面积
-    text = re.sub(r"[/:]?(m2|㎡|平方米|平米)$", "", text, flags=re.IGNORECASE)
-    for name, spellings in ALIASES.items():
-        if text in spellings:
-            return name
-    return None
-
-
-def _find_header(rows: list[tuple[Any, ...]]) -> tuple[int, dict[str, int]] | None:
-    """The first row (0-based) naming every required column, with each field's column index."""
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        found: dict[str, int] = {}
-        for col, value in enumerate(row):
-            name = _header_field(value)
-            if name and name not in found:
-                found[name] = col
-        if all(name in found for name in REQUIRED):
-            return index, found
-    return None
+# The columns of the template, in order, with the header spellings seen in practice (compared
+# without spaces, full-width forms and units).
+UNIT_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "building",
+        "楼栋",
+        ("楼栋", "楼栋号", "楼号", "栋号", "栋", "幢", "幢号", "楼幢", "楼幢号", "楼"),
+        True,
+    ),
+    Column("entrance", "单元", ("单元", "单元号")),
+    Column("floor", "楼层", ("楼层", "层", "层次", "所在楼层", "所在层", "层号"), True),
+    Column("number", "室号", ("室号", "房号", "房间号", "室", "户号", "门牌号", "房屋号"), True),
+    Column("area", "建筑面积(㎡)", ("建筑面积", "面积", "房屋面积", "建面", "套内建筑面积"), True),
+)
+COLUMNS = {c.field: c.header for c in UNIT_COLUMNS}
 
 
 def _cell_text(value: Any) -> str:
@@ -101,67 +71,47 @@ def _parse_floor(value: Any) -> int:
 
 
 def read_units_workbook(data: bytes) -> UnitSheet:
-    """Read the flats on the first sheet of an .xlsx file; refuse a file that is not one."""
-    try:
-        workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise RuleViolation(
-            _("This file is not an Excel workbook (.xlsx). Save it as .xlsx and upload it again."),
-            "file",
-        ) from None
-    try:
-        sheet = workbook.worksheets[0]
-        rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-    header = _find_header(rows)
-    if header is None:
-        raise RuleViolation(
-            _(
-                "No header row with the columns %(columns)s was found on the first sheet.",
-                columns="、".join(COLUMNS[name] for name in REQUIRED),
-            ),
-            "file",
-        )
-    header_index, positions = header
-    header_row = rows[header_index]
-    result = UnitSheet(
-        columns={name: str(header_row[col]).strip() for name, col in positions.items()}
-    )
-    seen: dict[tuple[str, str, str], int] = {}
-    for index in range(header_index + 1, len(rows)):
-        row_number = index + 1  # as Excel shows it
-        cells = {
-            name: (rows[index][col] if col < len(rows[index]) else None)
-            for name, col in positions.items()
-        }
-        if all(_cell_text(v) == "" for v in cells.values()):
-            continue
-        row = _read_row(row_number, cells, result)
-        if row is None:
-            continue
-        if row.key in seen:
-            result.errors.append(
-                RowError(
-                    row_number,
+    """Read the flats of an .xlsx or .xls file (the first sheet with their header); refuse a
+    file that is neither."""
+    with open_workbook(data) as workbook:
+        table = find_table(workbook, UNIT_COLUMNS)
+        positions = table.header.columns
+        result = UnitSheet(columns=dict(table.header.headers))
+        seen: dict[tuple[str, str, str], int] = {}
+        for sheet_row in table.rows:
+            values = sheet_row.values
+            cells = {
+                name: (values[col] if col < len(values) else None)
+                for name, col in positions.items()
+            }
+            if all(_cell_text(v) == "" for v in cells.values()):
+                continue
+            row = _read_row(sheet_row.number, cells, result, positions)
+            if row is None:
+                continue
+            if row.key in seen:
+                result.errors.add(
+                    sheet_row.number,
                     result.columns["number"],
                     _("The same flat as row %(row)d.", row=seen[row.key]),
+                    index=positions["number"],
                 )
-            )
-            continue
-        seen[row.key] = row_number
-        result.rows.append(row)
+                continue
+            seen[row.key] = sheet_row.number
+            result.rows.append(row)
     if not result.rows and not result.errors:
         raise RuleViolation(_("The file lists no flats under its header row."), "file")
     return result
 
 
-def _read_row(row_number: int, cells: dict[str, Any], sheet: UnitSheet) -> UnitRow | None:
+def _read_row(
+    row_number: int, cells: dict[str, Any], sheet: UnitSheet, positions: dict[str, int]
+) -> UnitRow | None:
     """One data row as a UnitRow, or None after adding the reason of each bad cell to `sheet`."""
-    errors: list[RowError] = []
+    error = RowError(row_number)
 
     def bad(name: str, message: str) -> None:
-        errors.append(RowError(row_number, sheet.columns[name], message))
+        error.add(sheet.columns[name], message, positions.get(name))
 
     building = _cell_text(cells["building"])
     if not building:
@@ -198,8 +148,8 @@ def _read_row(row_number: int, cells: dict[str, Any], sheet: UnitSheet) -> UnitR
             area = parse_area(_cell_text(raw_area))
         except RuleViolation as exc:
             bad("area", exc.message)
-    if errors:
-        sheet.errors.extend(errors)
+    if error.problems:
+        sheet.errors.extend([error])
         return None
     return UnitRow(row_number, building, entrance, floor, number, area)
 

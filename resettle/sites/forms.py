@@ -1,7 +1,7 @@
 """Estate forms: shape of the input only; the rules are in services."""
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
+from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -51,11 +51,8 @@ class UnitForm(FlaskForm):
 
 class UnitImportForm(FlaskForm):
     file = FileField(
-        _l("Excel file (.xlsx)"),
-        validators=[
-            FileRequired(_l("Choose a file.")),
-            FileAllowed(["xlsx"], _l("Upload an Excel workbook (.xlsx).")),
-        ],
+        _l("Excel file (.xlsx or .xls)"),
+        validators=[FileRequired(_l("Choose a file."))],
     )
 
 

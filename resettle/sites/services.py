@@ -21,6 +21,7 @@ from resettle.errors import RuleViolation
 from resettle.households.models import Household, Stage
 from resettle.households.services import SWAP_MODES, record_step, stage_label, step_for
 from resettle.sites.models import Building, ResettlementSite, Unit, UnitStatus
+from resettle.spreadsheets.problems import RowErrors
 from resettle.translate import gettext as _
 from resettle.translate import lazy_gettext as _l
 
@@ -382,20 +383,11 @@ class UnitRow:
 
 
 @dataclass
-class RowError:
-    """Why one cell of an import file cannot be used: row number, column as headed, reason."""
-
-    row: int
-    column: str
-    message: str
-
-
-@dataclass
 class UnitSheet:
     """Flats read from an import file, the cells that could not be used, and the file's headers."""
 
     rows: list[UnitRow] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
+    errors: RowErrors = field(default_factory=RowErrors)
     columns: dict[str, str] = field(default_factory=dict)  # field -> header as written
 
 
@@ -407,7 +399,7 @@ class UnitImportPlan:
     to_create: list[UnitRow] = field(default_factory=list)
     to_update: list[tuple[Unit, UnitRow]] = field(default_factory=list)
     unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
+    errors: RowErrors = field(default_factory=RowErrors)
 
     @property
     def changes(self) -> int:
@@ -421,7 +413,8 @@ def plan_unit_import(session: Session, site: ResettlementSite, sheet: UnitSheet)
     changes nothing. The plan's errors include the cells the file reader could not use.
     """
     columns = {"building": "楼栋", "floor": "楼层", "area": "建筑面积(㎡)", **sheet.columns}
-    plan = UnitImportPlan(errors=list(sheet.errors))
+    plan = UnitImportPlan()
+    plan.errors.extend(list(sheet.errors))
     buildings = {
         b.name: b
         for b in session.scalars(
@@ -434,10 +427,8 @@ def plan_unit_import(session: Session, site: ResettlementSite, sheet: UnitSheet)
     for row in sheet.rows:
         building = buildings.get(row.building)
         if not 1 <= row.floor <= MAX_FLOORS:
-            plan.errors.append(
-                RowError(
-                    row.row, columns["floor"], _("A building has 1 to %(n)d floors.", n=MAX_FLOORS)
-                )
+            plan.errors.add(
+                row.row, columns["floor"], _("A building has 1 to %(n)d floors.", n=MAX_FLOORS)
             )
             continue
         if building is None:
@@ -445,16 +436,14 @@ def plan_unit_import(session: Session, site: ResettlementSite, sheet: UnitSheet)
                 plan.new_buildings.get(row.building, 0), row.floor
             )
         elif row.floor > building.floors:
-            plan.errors.append(
-                RowError(
-                    row.row,
-                    columns["floor"],
-                    _(
-                        "%(building)s has floors 1 to %(floors)d.",
-                        building=building.name,
-                        floors=building.floors,
-                    ),
-                )
+            plan.errors.add(
+                row.row,
+                columns["floor"],
+                _(
+                    "%(building)s has floors 1 to %(floors)d.",
+                    building=building.name,
+                    floors=building.floors,
+                ),
             )
             continue
         unit = existing.get(row.key)
@@ -463,21 +452,18 @@ def plan_unit_import(session: Session, site: ResettlementSite, sheet: UnitSheet)
         elif unit.floor == row.floor and unit.area == row.area:
             plan.unchanged += 1
         elif unit.status != UnitStatus.AVAILABLE:
-            plan.errors.append(
-                RowError(
-                    row.row,
-                    columns["area"],
-                    _(
-                        "%(flat)s is %(status)s: its floor and area cannot be changed by an "
-                        "import.",
-                        flat=row.label,
-                        status=UNIT_STATUS_LABELS[unit.status],
-                    ),
-                )
+            plan.errors.add(
+                row.row,
+                columns["area"],
+                _(
+                    "%(flat)s is %(status)s: its floor and area cannot be changed by an import.",
+                    flat=row.label,
+                    status=UNIT_STATUS_LABELS[unit.status],
+                ),
             )
         else:
             plan.to_update.append((unit, row))
-    plan.errors.sort(key=lambda e: e.row)
+    plan.errors.sort()
     return plan
 
 
@@ -486,7 +472,7 @@ def import_units(session: Session, site: ResettlementSite, sheet: UnitSheet) -> 
     plan = plan_unit_import(session, site, sheet)
     if plan.errors:
         raise RuleViolation(
-            _("%(n)d rows have errors; nothing was imported.", n=len({e.row for e in plan.errors})),
+            _("%(n)d rows have errors; nothing was imported.", n=len(plan.errors)),
             "file",
         )
     buildings = {b.name: b for b in site.buildings}

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import re
-import secrets
-import time
 from io import BytesIO
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import (
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
     send_file,
-    session,
     url_for,
 )
 from flask_login import current_user
@@ -64,10 +58,11 @@ from resettle.sites.services import (
     site_overview,
     update_site,
 )
+from resettle.spreadsheets.stash import discard_upload, pending_upload, stash_upload
+from resettle.spreadsheets.writing import XLSX_MIMETYPE
 from resettle.translate import gettext as _
 
 STAFF = (Role.ADMIN, Role.CASEWORKER)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 QUEUE_SHOWN = 10
 
 
@@ -222,39 +217,7 @@ def complete_building(building_id: int):
 # --- the flat import -------------------------------------------------------------------------
 
 
-def _import_dir() -> Path:
-    """Where uploaded files wait between the preview and the confirmation."""
-    path = Path(
-        current_app.config.get("UNIT_IMPORT_DIR") or Path(current_app.instance_path) / "imports"
-    )
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _stash_upload(data: bytes, site_id: int) -> str:
-    """Keep an uploaded file for its confirmation; files older than a day are removed."""
-    folder = _import_dir()
-    for old in folder.glob("*.xlsx"):
-        if time.time() - old.stat().st_mtime > 86400:
-            old.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(18)
-    (folder / f"{token}.xlsx").write_bytes(data)
-    session["unit_import"] = {"token": token, "site_id": site_id}
-    return token
-
-
-def _stashed_upload(token: str | None, site_id: int) -> Path | None:
-    """The file this user uploaded for this estate, if the token is theirs."""
-    pending = session.get("unit_import") or {}
-    if (
-        not token
-        or not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", token)
-        or pending.get("token") != token
-        or pending.get("site_id") != site_id
-    ):
-        return None
-    path = _import_dir() / f"{token}.xlsx"
-    return path if path.exists() else None
+UPLOAD_KIND = "unit_list"
 
 
 @bp.route("/import-template.xlsx")
@@ -262,7 +225,7 @@ def _stashed_upload(token: str | None, site_id: int) -> Path | None:
 def import_template():
     return send_file(
         BytesIO(units_template()),
-        mimetype=XLSX,
+        mimetype=XLSX_MIMETYPE,
         as_attachment=True,
         download_name="安置房源导入模板.xlsx",
     )
@@ -285,7 +248,11 @@ def import_units_upload(site_id: int):
         else:
             plan = plan_unit_import(db.session, site, sheet)
             if not plan.errors and plan.changes:
-                token = _stash_upload(data, site.id)
+                upload = stash_upload(
+                    db.session, UPLOAD_KIND, site.id, data, form.file.data.filename, current_user
+                )
+                db.session.commit()
+                token = upload.token
     return render_template(
         "sites/import.html",
         site=site,
@@ -303,19 +270,22 @@ def import_units_upload(site_id: int):
 def confirm_import(site_id: int):
     site = _site_or_404(site_id)
     form = ConfirmForm()
-    path = _stashed_upload(form.token.data, site.id) if form.validate_on_submit() else None
-    if path is None:
+    upload = (
+        pending_upload(db.session, UPLOAD_KIND, form.token.data, current_user, site.id)
+        if form.validate_on_submit()
+        else None
+    )
+    if upload is None:
         flash(_("This import has expired or was done already. Upload the file again."), "error")
         return redirect(url_for("sites.import_units_upload", site_id=site.id))
     try:
-        plan = import_units(db.session, site, read_units_workbook(path.read_bytes()))
+        plan = import_units(db.session, site, read_units_workbook(upload.content))
     except RuleViolation as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("sites.import_units_upload", site_id=site.id))
+    discard_upload(db.session, upload)
     db.session.commit()
-    path.unlink(missing_ok=True)
-    session.pop("unit_import", None)
     flash(
         _(
             "Import done: %(new)d flats added, %(updated)d corrected, %(same)d unchanged.",

@@ -34,7 +34,6 @@ from resettle.auth.models import User
 from resettle.calendar import WorkCalendar
 from resettle.db import database_int, utcnow
 from resettle.errors import RuleViolation
-from resettle.households.excel import _to_bytes, safe_cell
 from resettle.households.models import STAGE_ORDER, CaseStep, CompensationMode, Household, Stage
 from resettle.i18n import STAGE_LABELS
 from resettle.notices.models import NoticeType
@@ -45,6 +44,7 @@ from resettle.plans.services import STAGE_RANK, app_calendar, stage_rank
 from resettle.plans.supervision import LEVEL_LABELS, Level
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import ResettlementSite
+from resettle.spreadsheets.writing import safe_cell, workbook_bytes
 from resettle.supervision.models import (
     ItemKind,
     OrderStatus,
@@ -1023,7 +1023,7 @@ def overdue_xlsx(
                 for key, _header, _width in XLSX_COLUMNS
             ]
         )
-    return _to_bytes(workbook)
+    return workbook_bytes(workbook)
 
 
 # --- supervision orders ----------------------------------------------------------------------

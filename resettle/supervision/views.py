@@ -13,12 +13,12 @@ from resettle.auth.policy import logged_in, role_required
 from resettle.db import database_int
 from resettle.errors import RuleViolation
 from resettle.extensions import db
-from resettle.households.excel import XLSX_MIMETYPE
 from resettle.notices.services import begin_numbering, notice_pdf
 from resettle.notices.views import pdf_response
 from resettle.plans.services import app_calendar
 from resettle.plans.supervision import LEVEL_LABELS, Level
 from resettle.projects.services import all_projects
+from resettle.spreadsheets.writing import XLSX_MIMETYPE
 from resettle.supervision import bp
 from resettle.supervision.forms import CloseForm, OrderForm, ResponseForm
 from resettle.supervision.models import OrderStatus, SupervisionOrder

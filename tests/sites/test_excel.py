@@ -41,7 +41,7 @@ def test_a_messy_file_names_each_bad_row_and_column_and_nothing_is_imported():
         (4, "3#楼", "1", 15, "1501", Decimal("89.50")),
         (5, "3#楼", "1", 15, "1502", Decimal("120.00")),
     ]
-    assert [(e.row, e.column, e.message) for e in sheet.errors] == [
+    assert [(e.row, p.column, p.reason) for e in sheet.errors for p in e.problems] == [
         (7, "建筑面积（㎡）", msg("Enter an area in square metres, such as 89.50.")),
         (8, "层", msg("Enter the floor as a whole number, such as 15.")),
         (9, "楼 号", msg("This cell is empty.")),
@@ -70,10 +70,10 @@ def test_rows_that_clash_with_the_estate_refuse_the_whole_import():
         ]
     )
     sheet = read_units_workbook(clash)
-    assert sheet.errors == []
+    assert not sheet.errors
 
     plan = plan_unit_import(db.session, site, sheet)
-    assert [(e.row, e.column, e.message) for e in plan.errors] == [
+    assert [(e.row, p.column, p.reason) for e in plan.errors for p in e.problems] == [
         (2, "楼层", msg("%(building)s has floors 1 to %(floors)d.", building="3#楼", floors=2))
     ]
     with pytest.raises(RuleViolation) as refused:
@@ -135,8 +135,8 @@ def test_a_corrected_area_updates_a_free_flat_but_not_an_allocated_one():
 
     sheet = read_units_workbook(workbook_bytes(corrected))
     plan = plan_unit_import(db.session, site, sheet)
-    assert [(e.row, e.column) for e in plan.errors] == [(3, "建筑面积(㎡)")]
-    assert "3#楼1单元102室" in plan.errors[0].message
+    assert [(e.row, p.column) for e in plan.errors for p in e.problems] == [(3, "建筑面积(㎡)")]
+    assert "3#楼1单元102室" in next(iter(plan.errors)).problems[0].reason
 
     del corrected[2]
     plan = import_units(db.session, site, read_units_workbook(workbook_bytes(corrected)))
@@ -155,7 +155,7 @@ def test_a_corrected_area_updates_a_free_flat_but_not_an_allocated_one():
     [
         (
             b"not a spreadsheet",
-            "This file is not an Excel workbook (.xlsx). Save it as .xlsx and upload it again.",
+            "This is not an Excel workbook (.xlsx or .xls), or it is damaged. Open it in Excel or WPS, save it as .xlsx and try again.",
         ),
         (workbook_bytes([["姓名", "电话"], ["张三", "1380000"]]), None),
         (workbook_bytes([CLEAN[0]]), "The file lists no flats under its header row."),

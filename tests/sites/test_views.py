@@ -295,7 +295,7 @@ def test_an_import_with_bad_rows_lists_them_and_offers_no_confirmation(client, l
     )
     assert not_excel.status_code == 200
     assert msg(
-        "This file is not an Excel workbook (.xlsx). Save it as .xlsx and upload it again."
+        "This is not an Excel workbook (.xlsx or .xls), or it is damaged. Open it in Excel or WPS, save it as .xlsx and try again."
     ) in page(not_excel)
 
 

@@ -62,8 +62,9 @@ class BaseConfig:
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "30"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
-    IMPORT_UPLOAD_DIR = os.environ.get("IMPORT_UPLOAD_DIR")  # default: instance/uploads
-    UNIT_IMPORT_DIR = os.environ.get("UNIT_IMPORT_DIR")  # default: instance/imports
+    # Limits of an imported spreadsheet (rows with data per sheet; unpacked size of an .xlsx).
+    IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "20000"))
+    IMPORT_MAX_UNPACKED_MB = int(os.environ.get("IMPORT_MAX_UNPACKED_MB", "100"))
     # Public lookups (limits in Flask-Limiter's notation; counted in RATELIMIT_STORAGE_URI):
     # every status lookup per address, failed lookups per case number, verifications per address.
     PUBLIC_LOOKUP_LIMIT_IP = os.environ.get("PUBLIC_LOOKUP_LIMIT_IP", "10 per minute;60 per hour")

@@ -1,30 +1,18 @@
-"""Household ledgers in Excel: upload with a preview and a confirm step, template, export."""
+"""Household ledgers in Excel: upload with a preview and a confirm step, the error report,
+the template, the export."""
 
 from __future__ import annotations
 
 import io
-import re
-import secrets
-import time
 from datetime import datetime
-from pathlib import Path
+from pathlib import PurePath
 from typing import Any
 
-from flask import (
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    session,
-    url_for,
-)
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import HiddenField, SelectField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import InputRequired
 
 from resettle import clock
@@ -33,83 +21,56 @@ from resettle.auth.policy import logged_in, role_required
 from resettle.db import database_int
 from resettle.errors import RuleViolation
 from resettle.extensions import db
-from resettle.households import bp, excel
-from resettle.households.excel import ACTION_LABELS, COLUMNS, XLSX_MIMETYPE, ImportReport
+from resettle.households import bp, ledger
+from resettle.households.ledger import (
+    ACTION_LABELS,
+    COLUMNS,
+    MEMBER_COLUMNS,
+    ImportReport,
+)
 from resettle.households.views import filter_from_args, sees_full_id
 from resettle.projects.models import ExpropriationProject
 from resettle.projects.services import all_projects
+from resettle.spreadsheets.models import PendingUpload
+from resettle.spreadsheets.stash import discard_upload, pending_upload, stash_upload
+from resettle.spreadsheets.writing import XLSX_MIMETYPE
 from resettle.translate import gettext as _
 from resettle.translate import lazy_gettext as _l
 
-# Uploads wait for the confirm step under a random name; older ones are removed.
-PENDING_KEY = "household_import"
-UPLOAD_MAX_AGE_SECONDS = 24 * 3600
-_TOKEN = re.compile(r"[0-9a-f]{32}")
+UPLOAD_KIND = "household_ledger"
 
 
 class ImportForm(FlaskForm):
     project_id = SelectField(_l("Project"), coerce=int, validators=[InputRequired()])
     ledger = FileField(
-        _l("Ledger file (.xlsx)"),
-        validators=[
-            FileRequired(_l("Choose the Excel file of the ledger.")),
-            FileAllowed(["xlsx"], _l("Choose an Excel workbook (.xlsx).")),
-        ],
+        _l("Ledger file (.xlsx or .xls)"),
+        validators=[FileRequired(_l("Choose the Excel file of the ledger."))],
     )
 
 
 class ConfirmForm(FlaskForm):
     token = HiddenField()
+    skip_bad = HiddenField()
+    warnings_confirmed = BooleanField(_l("I checked these ID numbers against the ID cards"))
 
 
-def _upload_dir() -> Path:
-    configured = current_app.config.get("IMPORT_UPLOAD_DIR")
-    folder = Path(configured) if configured else Path(current_app.instance_path) / "uploads"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
-
-
-def _upload_path(token: str) -> Path:
-    if not _TOKEN.fullmatch(token or ""):
-        abort(400)
-    return _upload_dir() / f"import-{token}.xlsx"
-
-
-def _remove_old_uploads(folder: Path) -> None:
-    cutoff = time.time() - UPLOAD_MAX_AGE_SECONDS
-    for path in folder.glob("import-*.xlsx"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except OSError:
-            pass
-
-
-def _pending() -> dict[str, Any] | None:
-    """The upload waiting for confirmation in this login session, if its file is still there."""
-    pending = session.get(PENDING_KEY)
-    if not isinstance(pending, dict) or not _TOKEN.fullmatch(str(pending.get("token", ""))):
-        return None
-    if not _upload_path(pending["token"]).exists():
-        return None
-    return pending
-
-
-def _discard_pending() -> None:
-    pending = session.pop(PENDING_KEY, None)
-    if isinstance(pending, dict) and _TOKEN.fullmatch(str(pending.get("token", ""))):
-        _upload_path(pending["token"]).unlink(missing_ok=True)
-
-
-def _preview(report: ImportReport, project: ExpropriationProject, filename: str, token: str) -> str:
+def _preview(
+    report: ImportReport,
+    project: ExpropriationProject,
+    upload: PendingUpload,
+    *,
+    confirm_missing: bool = False,
+) -> str:
     return render_template(
         "households/import_preview.html",
         report=report,
         project=project,
-        filename=filename,
-        confirm_form=ConfirmForm(token=token),
+        filename=upload.filename,
+        token=upload.token,
+        confirm_form=ConfirmForm(token=upload.token, formdata=None),
         columns=[c for c in COLUMNS if c.field in report.headers],
         action_labels=ACTION_LABELS,
+        confirm_missing=confirm_missing,
     )
 
 
@@ -122,6 +83,10 @@ def _form() -> ImportForm:
     return form
 
 
+def _help_columns() -> dict[str, Any]:
+    return {"columns": COLUMNS, "member_columns": MEMBER_COLUMNS}
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @role_required(Role.ADMIN, Role.CASEWORKER)
 def import_form():
@@ -129,66 +94,92 @@ def import_form():
     problem = None
     if form.validate_on_submit():
         project = db.session.get(ExpropriationProject, form.project_id.data) or abort(404)
-        _discard_pending()
-        folder = _upload_dir()
-        _remove_old_uploads(folder)
-        token = secrets.token_hex(16)
-        path = _upload_path(token)
-        form.ledger.data.save(path)
+        content = form.ledger.data.read()
+        filename = PurePath((form.ledger.data.filename or "").replace("\\", "/")).name
         try:
-            report = excel.import_households(
-                db.session, project, path, operator=current_user, dry_run=True
+            report = ledger.import_households(
+                db.session, project, content, operator=current_user, dry_run=True
             )
         except RuleViolation as exc:
             db.session.rollback()
-            path.unlink(missing_ok=True)
             problem = exc.message
         else:
-            db.session.rollback()
-            filename = Path(form.ledger.data.filename or "").name
-            session[PENDING_KEY] = {"token": token, "project_id": project.id, "filename": filename}
-            return _preview(report, project, filename, token)
-    return render_template("households/import.html", form=form, problem=problem, columns=COLUMNS)
+            db.session.rollback()  # a dry run: nothing of the report stays
+            upload = stash_upload(
+                db.session, UPLOAD_KIND, project.id, content, filename, current_user
+            )
+            db.session.commit()
+            return _preview(report, project, upload)
+    return render_template("households/import.html", form=form, problem=problem, **_help_columns())
+
+
+def _upload_or_none(token: str | None) -> PendingUpload | None:
+    return pending_upload(db.session, UPLOAD_KIND, token, current_user)
 
 
 @bp.route("/import/confirm", methods=["POST"])
 @role_required(Role.ADMIN, Role.CASEWORKER)
 def import_confirm():
     form = ConfirmForm()
-    pending = _pending()
-    if pending is None or not form.validate_on_submit() or form.token.data != pending["token"]:
+    upload = _upload_or_none(form.token.data) if form.validate_on_submit() else None
+    if upload is None:
         flash(_("The uploaded file is no longer waiting to be imported: upload it again."), "error")
         return redirect(url_for("households.import_form"))
-    project = db.session.get(ExpropriationProject, pending["project_id"]) or abort(404)
-    path = _upload_path(pending["token"])
+    project = db.session.get(ExpropriationProject, upload.scope_id) or abort(404)
     try:
-        report = excel.import_households(db.session, project, path, operator=current_user)
+        report = ledger.import_households(
+            db.session,
+            project,
+            upload.content,
+            operator=current_user,
+            skip_bad=form.skip_bad.data == "1",
+            confirm_warnings=bool(form.warnings_confirmed.data),
+        )
     except RuleViolation as exc:
         db.session.rollback()
-        _discard_pending()
         flash(exc.message, "error")
         return redirect(url_for("households.import_form", project=project.id))
     if not report.saved:
-        # The project changed since the preview: show what is wrong now, keep the file.
+        # The project changed since the preview, or a warning was not confirmed: show what
+        # stands in the way now, keep the file.
         db.session.rollback()
-        return _preview(report, project, pending["filename"], pending["token"])
+        return _preview(report, project, upload, confirm_missing=report.needs_confirmation)
+    discard_upload(db.session, upload)
     db.session.commit()
-    _discard_pending()
     flash(_("Import finished: %(summary)s", summary=report.summary()), "success")
     return redirect(url_for("households.index", project=project.id))
+
+
+@bp.route("/import/<token>/report.xlsx")
+@role_required(Role.ADMIN, Role.CASEWORKER)
+def import_report(token: str):
+    """The uploaded file back with a 错误说明 column and the bad cells marked."""
+    upload = _upload_or_none(token) or abort(404)
+    project = db.session.get(ExpropriationProject, upload.scope_id) or abort(404)
+    try:
+        report = ledger.import_households(
+            db.session, project, upload.content, operator=current_user, dry_run=True
+        )
+        content = ledger.import_error_report(upload.content, report)
+    except RuleViolation:
+        abort(404)
+    finally:
+        db.session.rollback()
+    stem = PurePath(upload.filename).stem or "台账"
+    return _xlsx(content, f"{stem}-错误说明.xlsx")
 
 
 @bp.route("/import/template")
 @role_required(Role.ADMIN, Role.CASEWORKER)
 def import_template():
-    return _xlsx(excel.import_template(), "被征收户调查登记表模板.xlsx")
+    return _xlsx(ledger.import_template(), "被征收户调查登记表模板.xlsx")
 
 
 @bp.route("/export")
 @logged_in
 def export():
     filters = filter_from_args()
-    content = excel.export_households(
+    content = ledger.export_households(
         db.session, filters, full_ids=sees_full_id(current_user), today=clock.today()
     )
     stamp = datetime.now(clock.OFFICE_TZ).strftime("%Y%m%d-%H%M")

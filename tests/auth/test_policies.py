@@ -61,6 +61,7 @@ EXPECTED: dict[str, tuple[str, str, object, int]] = {
     "households.import_form": ("GET", "/households/import", EDITORS, 200),
     "households.import_confirm": ("POST", "/households/import/confirm", EDITORS, 302),
     "households.import_template": ("GET", "/households/import/template", EDITORS, 200),
+    "households.import_report": ("GET", "/households/import/{token}/report.xlsx", EDITORS, 404),
     "households.export": ("GET", "/households/export", ALL, 200),
     "funds.project": ("GET", "/funds/projects/{project_id}", ALL, 200),
     "funds.plan_xlsx": ("GET", "/funds/projects/{project_id}/plan.xlsx", ALL, 200),
@@ -224,6 +225,7 @@ def test_role_matrix(client, login_as, make_household, role, endpoint):
         "order_id": order.id,
         "disclosure_id": disclosure.id,
         "project_code": household.project.code,
+        "token": "0" * 32,
     }
     response = client.open(path.format(**ids), method=method)
     if role in allowed:

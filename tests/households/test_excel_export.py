@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from resettle import clock
 from resettle.auth.models import Role
 from resettle.extensions import db
-from resettle.households.excel import export_households, import_households
+from resettle.households.ledger import export_households, import_households
 from resettle.households.models import CaseStep, CompensationMode, Household, Stage
 from resettle.households.queries import HouseholdFilter, filtered_households
-from tests.households.test_excel_import import valid_id
+from tests.households.test_ledger_import import valid_id
 
 EXPECTED_HEADERS = [
     "案卷号",

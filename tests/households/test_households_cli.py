@@ -9,7 +9,7 @@ from flask_babel import gettext
 from resettle.extensions import db
 from resettle.households.models import Household, Stage
 from resettle.privacy import mask_name
-from tests.households.test_excel_import import HEADERS, LOST, simple_ledger, valid_id
+from tests.households.test_ledger_import import HEADERS, LOST, simple_ledger, valid_id
 
 
 @pytest.fixture
@@ -121,8 +121,8 @@ def test_import_prints_row_errors_and_exits_non_zero(cli, make_project, tmp_path
     result = cli.invoke(args=["households", "import", str(path), "--project", "BAD"])
 
     assert result.exit_code == 1
-    line = gettext(
-        "Row %(row)d, %(column)s: %(reason)s", row=3, column="身份证号码", reason=gettext(LOST)
+    line = gettext("Sheet %(sheet)s, row %(row)d", sheet="Sheet", row=3) + (
+        "：身份证号码：" + gettext(LOST)
     )
     assert line in result.output.splitlines()
     assert gettext("%(n)d problems found; nothing was imported.", n=1) in result.output

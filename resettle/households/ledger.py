@@ -9,38 +9,28 @@ their audit rows are written with Core executemany (PITFALLS.md, "Database").
 from __future__ import annotations
 
 import enum
-import io
-import itertools
 import re
-import unicodedata
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 import openpyxl
 import sqlalchemy as sa
 from flask_babel import force_locale
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter, range_boundaries
-from openpyxl.utils.datetime import from_excel
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from resettle import clock
-from resettle.audit.models import AuditEvent
-from resettle.audit.services import audit_value, current_actor
+from resettle.audit.services import record_core_inserts
 from resettle.auth.models import User
 from resettle.db import utcnow
 from resettle.errors import RuleViolation
-from resettle.households.models import CaseStep, CompensationMode, Household, Stage
+from resettle.households.models import CaseStep, CompensationMode, Household, HouseholdMember, Stage
 from resettle.households.queries import HouseholdFilter, filtered_households
 from resettle.households.services import (
     EDITABLE_FIELDS,
@@ -54,24 +44,16 @@ from resettle.households.services import (
 from resettle.i18n import MODE_LABELS, STAGE_LABELS
 from resettle.idnumbers import mask_id_number, normalise_id_number
 from resettle.projects.models import ExpropriationProject
+from resettle.spreadsheets import cells
+from resettle.spreadsheets.problems import CellProblem, RowError, RowErrors
+from resettle.spreadsheets.reading import Column, SheetRow, find_table, open_workbook, source_bytes
+from resettle.spreadsheets.writing import error_report, safe_cell, workbook_bytes
 from resettle.translate import gettext as _
 from resettle.translate import lazy_gettext as _l
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The language of the files: headers, stage and mode names are Chinese whatever the UI shows.
 FILE_LOCALE = "zh_Hans_CN"
-HEADER_SEARCH_ROWS = 30
 PREVIEW_ROWS = 20
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a ledger: the field it fills, the header we write, the headers we accept."""
-
-    field: str
-    header: str
-    aliases: tuple[str, ...]
-    required: bool = False
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -101,7 +83,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("note", "备注", ("备注",)),
 )
 COLUMN_BY_FIELD = {c.field: c for c in COLUMNS}
-_COLUMN_BY_ALIAS = {alias: c for c in COLUMNS for alias in c.aliases}
+# The ledger's 序号 is read too: a members sheet may name its household by it.
+LEDGER_COLUMNS = (*COLUMNS, Column("serial", "序号", ("序号", "户序号")))
 # What the export writes in the 环节 column (the import ignores it).
 STAGE_HEADER = "环节"
 MODE_WORDS = ("货币补偿", "产权调换", "货币+产权调换")
@@ -141,13 +124,7 @@ EXAMPLE_ROW: dict[str, Any] = {
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading a workbook
-
-
-@dataclass
-class LedgerRow:
-    number: int  # the row number Excel shows
-    values: list[Any]
+# Reading a ledger
 
 
 @dataclass
@@ -160,273 +137,48 @@ class Ledger:
     headers: dict[str, str]  # field -> the header text as written in the file
     scales: dict[str, int]  # field -> multiplier from the header's unit (万元 → 10000)
     ignored: list[str]  # headers nobody reads
-    rows: list[LedgerRow]
-
-
-@dataclass
-class _Header:
-    row: int
-    columns: dict[str, int]
-    headers: dict[str, str]
-    scales: dict[str, int]
-    ignored: list[str]
-
-    @property
-    def missing(self) -> list[Column]:
-        return [c for c in COLUMNS if c.required and c.field not in self.columns]
-
-
-_UNIT = re.compile(r"\(([^()]*)\)$")
-
-
-def _header_key(text: Any) -> tuple[str, int]:
-    """A header without spaces, required marks and units, and the multiplier its unit implies."""
-    key = "".join(unicodedata.normalize("NFKC", str(text)).split()).strip("*:")
-    scale = 1
-    while match := _UNIT.search(key):
-        if "万元" in match.group(1):
-            scale = 10_000
-        key = key[: match.start()].strip("*:")
-    return key, scale
-
-
-def _header_text(value: Any) -> str:
-    return " ".join(str(value).split()) if value is not None else ""
-
-
-def _merged_ranges(ws: Any) -> list[tuple[int, int, int, int]]:
-    """Merged cells as (min_row, min_col, max_row, max_col)."""
-    merged = getattr(ws, "merged_cells", None)
-    if merged is not None:
-        return [(r.min_row, r.min_col, r.max_row, r.max_col) for r in merged.ranges]
-    # A read-only worksheet skips <mergeCells> (after <sheetData>): read them from its XML.
-    try:
-        with ws._get_source() as source:
-            xml = source.read()
-    except (AttributeError, KeyError, OSError):
-        return []
-    tail = xml[xml.rfind(b"</sheetData>") :]
-    found = []
-    for ref in re.findall(rb'<(?:\w+:)?mergeCell\s[^>]*?ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"', tail):
-        min_col, min_row, max_col, max_row = range_boundaries(ref.decode())
-        found.append((min_row, min_col, max_row, max_col))
-    return found
-
-
-def _rows(ws: Any, merged: list[tuple[int, int, int, int]]) -> Iterator[LedgerRow]:
-    """Every row with its number; each cell of a merged range holds the range's value."""
-    fills: dict[int, list[tuple[int, tuple[int, int]]]] = {}
-    anchors: set[tuple[int, int]] = set()
-    for min_row, min_col, max_row, max_col in merged:
-        if (max_row - min_row + 1) * (max_col - min_col + 1) > 200_000:
-            continue  # a merge that large is page layout, not data
-        anchors.add((min_row, min_col))
-        for r in range(min_row, max_row + 1):
-            for c in range(min_col, max_col + 1):
-                if (r, c) != (min_row, min_col):
-                    fills.setdefault(r, []).append((c, (min_row, min_col)))
-    anchor_values: dict[tuple[int, int], Any] = {}
-    anchor_cols: dict[int, list[int]] = {}
-    for r, c in anchors:
-        anchor_cols.setdefault(r, []).append(c)
-    if hasattr(ws, "reset_dimensions"):
-        ws.reset_dimensions()  # the stored dimension may be wrong; read every row there is
-    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-        cells = list(values)
-        for c in anchor_cols.get(number, ()):
-            anchor_values[(number, c)] = cells[c - 1] if c <= len(cells) else None
-        for c, anchor in fills.get(number, ()):
-            if c > len(cells):
-                cells.extend([None] * (c - len(cells)))
-            cells[c - 1] = anchor_values.get(anchor)
-        yield LedgerRow(number, cells)
-
-
-def _find_header(rows: list[LedgerRow], merged: list[tuple[int, int, int, int]]) -> _Header | None:
-    """The row (of the first rows) naming the most known columns, with rows above it for groups."""
-    spans = {
-        (r, c): (min_row, min_col)
-        for min_row, min_col, max_row, max_col in merged
-        if max_col > min_col
-        for r in range(min_row, max_row + 1)
-        for c in range(min_col + 1, max_col + 1)
-    }  # cells covered by a merge to their left: the merged header names one column only
-    best: _Header | None = None
-    for i, row in enumerate(rows):
-        header = _Header(row.number, {}, {}, {}, [])
-        duplicates: list[tuple[str, str]] = []
-        for index, value in enumerate(row.values):
-            if (row.number, index + 1) in spans:
-                continue
-            text = _header_text(value)
-            candidates = [text]
-            for above in rows[max(i - 2, 0) : i][::-1]:
-                upper = _header_text(above.values[index]) if index < len(above.values) else ""
-                if upper and upper != text:
-                    candidates.append(f"{upper}/{text}" if text else upper)
-            for candidate in candidates:
-                key, scale = _header_key(candidate.replace("/", ""))
-                column = _COLUMN_BY_ALIAS.get(key)
-                if column is None:
-                    continue
-                if column.field in header.columns:
-                    duplicates.append((header.headers[column.field], candidate))
-                else:
-                    header.columns[column.field] = index
-                    header.headers[column.field] = candidate
-                    header.scales[column.field] = scale
-                break
-            else:
-                shown = next((c for c in candidates if c), "")
-                if shown:
-                    header.ignored.append(shown)
-        if best is None or len(header.columns) > len(best.columns):
-            best = header
-            best_duplicates = duplicates
-    if best is None or len(best.columns) < 2:
-        return None
-    if best_duplicates:
-        first, second = best_duplicates[0]
-        raise RuleViolation(
-            _(
-                "The columns %(first)s and %(second)s hold the same thing; keep one of them.",
-                first=first,
-                second=second,
-            ),
-            "file",
-        )
-    return best
-
-
-def read_ledger(source: str | Path | IO[bytes]) -> Ledger:
-    """The ledger in an .xlsx file: its header row found, merged cells filled, blank rows kept."""
-    try:
-        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
-        raise RuleViolation(
-            _(
-                "This is not an Excel workbook (.xlsx), or it is damaged. Open it in Excel, "
-                "save it as .xlsx and try again."
-            ),
-            "file",
-        ) from None
-    try:
-        sheets = [workbook.active] + [ws for ws in workbook.worksheets if ws is not workbook.active]
-        closest: _Header | None = None
-        for ws in sheets:
-            if ws is None or not hasattr(ws, "iter_rows"):
-                continue
-            merged = _merged_ranges(ws)
-            rows = _rows(ws, merged)
-            head = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
-            header = _find_header(head, merged)
-            if header is None:
-                continue
-            if header.missing:
-                if closest is None or len(header.columns) > len(closest.columns):
-                    closest = header
-                continue
-            body = [r for r in head if r.number > header.row]
-            body.extend(rows)
-            return Ledger(
-                sheet=ws.title,
-                header_row=header.row,
-                columns=header.columns,
-                headers=header.headers,
-                scales=header.scales,
-                ignored=header.ignored,
-                rows=body,
-            )
-    finally:
-        workbook.close()
-    if closest is not None:
-        raise RuleViolation(
-            _(
-                "The header row (row %(row)d) has no column for %(missing)s.",
-                row=closest.row,
-                missing="、".join(c.header for c in closest.missing),
-            ),
-            "file",
-        )
-    raise RuleViolation(
-        _(
-            "No header row found in the first %(n)d rows: the file needs the columns %(columns)s.",
-            n=HEADER_SEARCH_ROWS,
-            columns="、".join(c.header for c in COLUMNS if c.required),
-        ),
-        "file",
-    )
+    rows: list[SheetRow]
 
 
 # ---------------------------------------------------------------------------------------------
 # Cell values
 
-_WIDE = {0x3000: 0x20}
-_WIDE.update({0xFF10 + i: 0x30 + i for i in range(10)})  # ０-９
-_WIDE.update({0xFF21 + i: 0x41 + i for i in range(26)})  # Ａ-Ｚ
-_WIDE.update({0xFF41 + i: 0x61 + i for i in range(26)})  # ａ-ｚ
-_BLANKS = frozenset({"", "-", "/", "—", "无", "None"})
-_NUMBER_UNITS = re.compile(r"(元/m2|万元|元|m2|平方米|平米)$")
-_DATE_TEXT = re.compile(
-    r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
-)
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 _LOST_DIGITS = re.compile(r"\d(\.\d+)?E\+?\d+")
 _TOTAL_WORDS = frozenset({"合计", "总计", "小计"})
 
 
-def _is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _raw_text(value: Any) -> str:
-    """A cell as text: whole numbers without `.0`, dates as ISO dates."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _text(value: Any) -> str:
-    """Free text: full-width digits, letters and spaces to ASCII, runs of spaces to one."""
-    return " ".join(_raw_text(value).translate(_WIDE).split())
-
-
-def _code(value: Any) -> str:
-    """Numbers and codes: every full-width form to ASCII, no spaces, no leading apostrophe."""
-    return "".join(unicodedata.normalize("NFKC", _raw_text(value)).split()).lstrip("'")
-
-
 def _name(value: Any, scale: int) -> str:
-    return _CJK_GAP.sub("", _text(value))  # 张  三 (padded to line up) is 张三
+    return _CJK_GAP.sub("", cells.text(value))  # 张  三 (padded to line up) is 张三
 
 
 def _free_text(value: Any, scale: int) -> str | None:
-    return _text(value) or None
+    return cells.text(value) or None
 
 
 def _note(value: Any, scale: int) -> str | None:
-    return _raw_text(value).strip() or None
+    return cells.raw_text(value).strip() or None
 
 
-def _id_number(value: Any, scale: int) -> str:
+def id_number_cell(value: Any, required_message: str | None = None) -> str:
+    """An ID number from a cell; Excel's number cells keep only 15 digits, which is reported
+    (the lost digits cannot be guessed)."""
     if isinstance(value, bool):
         raise RuleViolation(_("An ID number has 17 digits followed by a digit or X."))
     if isinstance(value, int | float):
         if len(str(int(value))) > 15 or isinstance(value, float) and not value.is_integer():
             raise RuleViolation(_reason_lost_digits())
         value = str(int(value))
-    text = _code(value)
+    text = cells.code(value)
     if _LOST_DIGITS.fullmatch(text.upper()):
         raise RuleViolation(_reason_lost_digits())
-    if not text:
-        raise RuleViolation(_("The ID number of the head of household is required."))
+    if not text and required_message:
+        raise RuleViolation(required_message)
     return normalise_id_number(text)
+
+
+def _id_number(value: Any, scale: int) -> str:
+    return id_number_cell(value, _("The ID number of the head of household is required."))
 
 
 def _reason_lost_digits() -> str:
@@ -437,64 +189,24 @@ def _reason_lost_digits() -> str:
 
 
 def _phone(value: Any, scale: int) -> str | None:
-    return _code(value) or None
+    return cells.code(value) or None
 
 
 def _case_number(value: Any, scale: int) -> str | None:
-    return _code(value) or None
+    return cells.code(value) or None
 
 
 def _decimal(value: Any, scale: int) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise RuleViolation(_("Enter a number."))
-    if isinstance(value, int):
-        number = Decimal(value)
-    elif isinstance(value, float):
-        number = Decimal(repr(value))  # the shortest text that reads back as the stored number
-    elif isinstance(value, Decimal):
-        number = value
-    else:
-        text = _code(value).replace(",", "")
-        if text in _BLANKS:
-            return None
-        unit = _NUMBER_UNITS.search(text)
-        if unit:
-            if unit.group(1) == "万元":
-                scale = 10_000
-            text = text[: unit.start()]
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise RuleViolation(_("Enter a number.")) from None
-        if not number.is_finite():
-            raise RuleViolation(_("Enter a number."))
-    return number * scale
+    return cells.decimal(value, scale)
 
 
 def _whole(value: Any, scale: int) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise RuleViolation(_("Enter a whole number."))
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if value.is_integer():
-            return int(value)
-        raise RuleViolation(_("Enter a whole number."))
-    text = _code(value)
-    if text in _BLANKS:
-        return None
-    if not text.isascii() or not text.isdigit():
-        raise RuleViolation(_("Enter a whole number."))
-    return int(text)
+    return cells.whole(value)
 
 
 def _mode(value: Any, scale: int) -> CompensationMode | None:
-    text = _code(value)
-    if text in _BLANKS:
+    text = cells.code(value)
+    if text in cells.BLANKS:
         return None
     if text.lower() in CompensationMode._value2member_map_:
         return CompensationMode(text.lower())
@@ -512,27 +224,7 @@ def _mode(value: Any, scale: int) -> CompensationMode | None:
 
 
 def _date(value: Any, scale: int) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = _code(value)
-    if text in _BLANKS:
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if not float(value).is_integer() or len(text) != 8:
-            if 1 <= value < 2_958_466:  # an Excel date that lost its date format
-                return from_excel(value).date()
-            raise RuleViolation(_("Not a date: write it as 2024-03-05."))
-    match = _DATE_TEXT.fullmatch(text) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
-    if match is None:
-        raise RuleViolation(_("Not a date: write it as 2024-03-05."))
-    try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        raise RuleViolation(_("There is no such date.")) from None
+    return cells.day(value)
 
 
 _READERS: dict[str, Callable[[Any, int], Any]] = {
@@ -550,6 +242,7 @@ _READERS: dict[str, Callable[[Any, int], Any]] = {
     "survey_date": _date,
     "selection_order": _whole,
     "note": _note,
+    "serial": _case_number,
 }
 # Values that let the service's checks go on past a field whose error is already reported.
 _STAND_INS: dict[str, Any] = {
@@ -587,25 +280,6 @@ ACTION_LABELS = {
 
 
 @dataclass
-class RowError:
-    """What is wrong, where: the row number and the header text as Excel shows them."""
-
-    row: int
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        if self.column:
-            return _(
-                "Row %(row)d, %(column)s: %(reason)s",
-                row=self.row,
-                column=self.column,
-                reason=self.reason,
-            )
-        return _("Row %(row)d: %(reason)s", row=self.row, reason=self.reason)
-
-
-@dataclass
 class PlannedRow:
     """One ledger row, checked: its data, what the import will do with it, what is wrong."""
 
@@ -614,11 +288,18 @@ class PlannedRow:
     given: frozenset[str]  # the fields this row fills (blank cells change nothing)
     survey_date: date
     case_number: str | None
+    error: RowError
     action: Action = Action.CREATE
     household_id: int | None = None
-    errors: list[RowError] = field(default_factory=list)
+    serial: str | None = None  # the row's 序号, which the members sheet may refer to
+    members: list[MemberData] | None = None  # from the members sheet; None: not listed there
+    warnings: list[str] = field(default_factory=list)
     raw: dict[str, str] = field(default_factory=dict)  # the cells as written, for a preview
     failed: frozenset[str] = frozenset()  # fields whose cells are wrong
+
+    @property
+    def errors(self) -> list[CellProblem]:
+        return self.error.problems
 
     def display(self, name: str) -> str:
         """A cell for the preview: the value as it will be saved, or as written when wrong."""
@@ -635,6 +316,18 @@ class PlannedRow:
             return str(MODE_LABELS[value])
         return str(value)
 
+    def members_text(self) -> str:
+        """The members for the preview: 李四(配偶)、王五(子女)."""
+        return "、".join(f"{m.name}({m.relation})" for m in self.members or [])
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row the import leaves out on purpose (a total row, the template's example)."""
+
+    number: int
+    reason: str
+
 
 @dataclass
 class ImportReport:
@@ -643,12 +336,18 @@ class ImportReport:
     sheet: str
     header_row: int
     headers: dict[str, str]
+    scales: dict[str, int]
     ignored_columns: list[str]
     rows: list[PlannedRow]
     errors: list[RowError]
-    skipped_example: bool = False
+    skipped: list[SkippedRow] = field(default_factory=list)
+    members_sheet: str | None = None
+    members_header_row: int | None = None
+    member_count: int = 0
     dry_run: bool = False
     saved: bool = False
+    skip_bad: bool = False
+    needs_confirmation: bool = False  # warnings the person has not confirmed yet
 
     def count(self, action: Action) -> int:
         return sum(1 for r in self.rows if r.action == action)
@@ -666,19 +365,65 @@ class ImportReport:
         return self.count(Action.UNCHANGED)
 
     @property
+    def invalid(self) -> int:
+        return self.count(Action.INVALID)
+
+    @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def problem_count(self) -> int:
+        return sum(len(e.problems) for e in self.errors)
+
+    @property
+    def skipped_example(self) -> bool:
+        return any(s.reason == _EXAMPLE_REASON() for s in self.skipped)
+
+    @property
+    def warnings(self) -> list[tuple[int, str]]:
+        """(row, warning) for every warning the person confirms before importing."""
+        return [(r.number, w) for r in self.rows if r.action != Action.INVALID for w in r.warnings]
+
+    def label(self, name: str) -> str:
+        """A column's heading for the preview: as written, unless its unit was converted (a
+        万元 column shows yuan, and says so)."""
+        written = self.headers.get(name, "")
+        if self.scales.get(name, 1) != 1:
+            return _(
+                "%(header)s (converted from %(written)s)",
+                header=COLUMN_BY_FIELD[name].header,
+                written=written,
+            )
+        return written
+
+    def header_rows(self) -> dict[str, int]:
+        """The header row of each sheet the import read (for the error report)."""
+        rows = {self.sheet: self.header_row}
+        if self.members_sheet and self.members_header_row:
+            rows[self.members_sheet] = self.members_header_row
+        return rows
 
     def preview(self, limit: int = PREVIEW_ROWS) -> list[PlannedRow]:
         return self.rows[:limit]
 
     def summary(self) -> str:
-        return _(
+        text = _(
             "Created %(created)d, updated %(updated)d, unchanged %(unchanged)d.",
             created=self.created,
             updated=self.updated,
             unchanged=self.unchanged,
         )
+        if self.saved and self.invalid:
+            text += " " + _(
+                "%(n)d rows with problems were left out; the error report lists them.",
+                n=self.invalid,
+            )
+        return text
+
+
+def _EXAMPLE_REASON() -> str:  # noqa: N802 (a translated constant)
+    return _("the template's example row")
 
 
 def _column_of(headers: dict[str, str], name: str | None) -> str:
@@ -705,31 +450,55 @@ def _limits_errors(data: HouseholdData, case_number: str | None) -> list[tuple[s
     return found
 
 
-def _check_row(ledger: Ledger, row: LedgerRow, today: date) -> PlannedRow | None:
-    """Read and check one row with the registration rules; None for a blank or a total row."""
-    cells = {f: (row.values[i] if i < len(row.values) else None) for f, i in ledger.columns.items()}
-    if all(_is_blank(v) for v in cells.values()):
-        return None
-    if _is_blank(cells.get("head_id_number")) and any(
-        "".join(_text(v).split()) in _TOTAL_WORDS for v in cells.values()
+# The cells that say whose row it is; a row with none of them but with numbers holds sums.
+_IDENTITY_FIELDS = ("head_name", "head_id_number", "house_address", "case_number")
+_NUMBER_FIELDS = ("legal_area", "unregistered_area", "appraisal_unit_price", "appraisal_value")
+
+
+def _total_row_reason(ledger: Ledger, row: SheetRow, values: dict[str, Any]) -> str | None:
+    """Why a row is a total (合计, 小计, 总计) or a row of sums only, or None for a household."""
+    identity = [values.get(f) for f in _IDENTITY_FIELDS]
+    words = ("".join(cells.text(v).split()) for v in row.values if isinstance(v, str))
+    if any(w in word for word in words for w in _TOTAL_WORDS) and all(
+        cells.is_blank(v) or any(w in cells.text(v) for w in _TOTAL_WORDS) for v in identity
     ):
-        return None
-    errors: list[RowError] = []
+        return _("a total row (合计/小计/总计)")
+    if all(cells.is_blank(v) for v in identity) and any(
+        not cells.is_blank(values.get(f)) for f in _NUMBER_FIELDS
+    ):
+        return _("a row of sums only (no name, ID number or address)")
+    return None
+
+
+def _check_row(ledger: Ledger, row: SheetRow, today: date) -> PlannedRow | SkippedRow | None:
+    """Read and check one row with the registration rules; None for a blank row, SkippedRow
+    for a total row."""
+    values_in = {
+        f: (row.values[i] if i < len(row.values) else None) for f, i in ledger.columns.items()
+    }
+    if all(cells.is_blank(v) for f, v in values_in.items() if f != "serial"):
+        return None  # (offices number their empty rows in advance)
+    reason = _total_row_reason(ledger, row, values_in)
+    if reason is not None:
+        return SkippedRow(row.number, reason)
+    error = RowError(row.number, sheet=ledger.sheet)
+
+    def problem(name: str | None, message: str) -> None:
+        if name == "actual_date":
+            name = "survey_date"
+        error.add(_column_of(ledger.headers, name), message, ledger.columns.get(name or ""))
+
     failed: set[str] = set()
     values: dict[str, Any] = {}
-    for name, value in cells.items():
+    for name, value in values_in.items():
         try:
             values[name] = _READERS[name](value, ledger.scales.get(name, 1))
         except RuleViolation as exc:
-            errors.append(RowError(row.number, ledger.headers[name], exc.message))
+            problem(name, exc.message)
             failed.add(name)
             values[name] = _STAND_INS.get(name)
     if values.get("legal_area") is None and "legal_area" not in failed:
-        errors.append(
-            RowError(
-                row.number, ledger.headers["legal_area"], _("The legal floor area is required.")
-            )
-        )
+        problem("legal_area", _("The legal floor area is required."))
         failed.add("legal_area")
         values["legal_area"] = _STAND_INS["legal_area"]
     data = HouseholdData(
@@ -745,6 +514,7 @@ def _check_row(ledger: Ledger, row: LedgerRow, today: date) -> PlannedRow | None
         compensation_mode=values.get("compensation_mode"),
         selection_order=values.get("selection_order"),
         note=values.get("note"),
+        warnings_confirmed=True,  # collected for the import's own confirmation
     )
     # The service's rules stop at the first problem: stand in for each reported field and go on.
     for _attempt in range(len(_STAND_INS) + 1):
@@ -753,34 +523,33 @@ def _check_row(ledger: Ledger, row: LedgerRow, today: date) -> PlannedRow | None
             break
         except RuleViolation as exc:
             if exc.field not in failed:
-                errors.append(
-                    RowError(row.number, _column_of(ledger.headers, exc.field), exc.message)
-                )
+                problem(exc.field, exc.message)
             if exc.field not in _STAND_INS or exc.field in failed:
                 break
             failed.add(exc.field)
             setattr(data, exc.field, _STAND_INS[exc.field])
+    serial = values.pop("serial", None)
     given = frozenset(n for n, v in values.items() if v is not None and v != "" and n not in failed)
     survey_date = values.get("survey_date") or today
     if "survey_date" not in failed:
         try:
             check_step_date(survey_date, None, today)
         except RuleViolation as exc:
-            errors.append(
-                RowError(row.number, _column_of(ledger.headers, "survey_date"), exc.message)
-            )
+            problem("survey_date", exc.message)
     for name, message in _limits_errors(data, values.get("case_number")):
         if name not in failed:
-            errors.append(RowError(row.number, _column_of(ledger.headers, name), message))
+            problem(name, message)
     return PlannedRow(
         number=row.number,
         data=data,
         given=given,
         survey_date=survey_date,
         case_number=values.get("case_number"),
-        action=Action.INVALID if errors else Action.CREATE,
-        errors=errors,
-        raw={n: _raw_text(v) for n, v in cells.items()},
+        error=error,
+        action=Action.INVALID if error.problems else Action.CREATE,
+        serial=serial,
+        warnings=list(data.warnings),
+        raw={n: cells.raw_text(v) for n, v in values_in.items()},
         failed=frozenset(failed),
     )
 
@@ -803,6 +572,25 @@ def _existing(session: Session, project: ExpropriationProject) -> dict[str, sa.R
     return {r.head_id_number: r for r in rows}
 
 
+def _current_members(session: Session, household_ids: list[int]) -> dict[int, list[tuple]]:
+    """The members of these households as (name, relation, ID number), in their order."""
+    found: dict[int, list[tuple]] = {h: [] for h in household_ids}
+    for start in range(0, len(household_ids), 500):
+        query = (
+            sa.select(
+                HouseholdMember.household_id,
+                HouseholdMember.name,
+                HouseholdMember.relation,
+                HouseholdMember.id_number,
+            )
+            .where(HouseholdMember.household_id.in_(household_ids[start : start + 500]))
+            .order_by(HouseholdMember.id)
+        )
+        for household_id, name, relation, id_number in session.execute(query):
+            found[household_id].append((name, relation, id_number))
+    return found
+
+
 def _taken_case_numbers(session: Session, numbers: list[str]) -> dict[str, str]:
     """Case numbers already in use (in any project), with their household's ID number."""
     taken: dict[str, str] = {}
@@ -816,23 +604,31 @@ def _taken_case_numbers(session: Session, numbers: list[str]) -> dict[str, str]:
 
 
 def _add_error(ledger: Ledger, row: PlannedRow, name: str, reason: str) -> None:
-    row.errors.append(RowError(row.number, _column_of(ledger.headers, name), reason))
+    row.error.add(_column_of(ledger.headers, name), reason, ledger.columns.get(name))
     row.action = Action.INVALID
 
 
 def plan_import(
-    session: Session, project: ExpropriationProject, ledger: Ledger, today: date
+    session: Session,
+    project: ExpropriationProject,
+    ledger: Ledger,
+    today: date,
+    members: MemberSheet | None = None,
 ) -> ImportReport:
-    """Check every row of the ledger against the rules and the project's households."""
+    """Check every row of the ledger (and its members sheet) against the rules and the
+    project's households."""
     rows: list[PlannedRow] = []
-    skipped_example = False
+    skipped: list[SkippedRow] = []
     first_row_of_id: dict[str, int] = {}
     for ledger_row in ledger.rows:
         row = _check_row(ledger, ledger_row, today)
         if row is None:
             continue
+        if isinstance(row, SkippedRow):
+            skipped.append(row)
+            continue
         if _is_example(row):
-            skipped_example = True
+            skipped.append(SkippedRow(row.number, _EXAMPLE_REASON()))
             continue
         rows.append(row)
         if "head_id_number" in row.given:
@@ -843,12 +639,22 @@ def plan_import(
             else:
                 first_row_of_id[number] = row.number
 
+    member_errors = RowErrors()
+    if members is not None:
+        _attach_members(ledger, rows, members, member_errors)
+
     existing = _existing(session, project)
     for row in rows:
         current = existing.get(row.data.head_id_number) if "head_id_number" in row.given else None
-        if current is None:
+        if current is not None:
+            row.household_id = current.id
+    present = _current_members(
+        session, [r.household_id for r in rows if r.household_id and r.members is not None]
+    )
+    for row in rows:
+        if row.household_id is None:
             continue
-        row.household_id = current.id
+        current = existing[row.data.head_id_number]
         if row.case_number and row.case_number != current.case_number:
             reason = _(
                 "This ID number belongs to household %(case)s; the case number in the file differs.",
@@ -860,20 +666,27 @@ def plan_import(
         same = all(
             getattr(row.data, f) == getattr(current, f) for f in COMPARED_FIELDS if f in row.given
         )
+        if row.members is not None:
+            wanted = [(m.name, m.relation, m.id_number) for m in row.members]
+            same = same and wanted == present[row.household_id]
         row.action = Action.UNCHANGED if same else Action.UPDATE
 
     _check_case_numbers(session, ledger, rows)
     _check_selection_orders(ledger, rows, existing)
-    if not any(r.errors for r in rows):
-        _number_new_households(session, project, rows)
+    _number_new_households(session, project, [r for r in rows if r.action != Action.INVALID])
+    errors = [r.error for r in rows if r.error.problems] + list(member_errors)
     return ImportReport(
         sheet=ledger.sheet,
         header_row=ledger.header_row,
         headers=ledger.headers,
+        scales=ledger.scales,
         ignored_columns=ledger.ignored,
         rows=rows,
-        errors=[e for r in rows for e in r.errors],
-        skipped_example=skipped_example,
+        errors=errors,
+        skipped=skipped,
+        members_sheet=members.sheet if members else None,
+        members_header_row=members.header_row if members else None,
+        member_count=sum(len(r.members or []) for r in rows),
     )
 
 
@@ -943,13 +756,212 @@ def _number_new_households(
 
 
 # ---------------------------------------------------------------------------------------------
+# The members sheet (家庭成员): one row per member, keyed to its household's ledger row by the
+# head's ID number, the case number or the ledger's 序号.
+
+MEMBER_SHEET_TITLE = "家庭成员"
+MEMBER_COLUMNS: tuple[Column, ...] = (
+    Column("case_number", "案卷号", ("案卷号", "案卷编号", "档案号")),
+    Column("serial", "序号", ("序号", "户序号")),
+    Column(
+        "head_id_number",
+        "户主身份证号",
+        ("户主身份证号", "户主身份证号码", "户主公民身份号码", "户主身份证"),
+    ),
+    Column("head_name", "户主姓名", ("户主", "户主姓名")),
+    Column("name", "成员姓名", ("成员姓名", "姓名", "家庭成员", "家庭成员姓名"), True),
+    Column("relation", "与户主关系", ("与户主关系", "关系", "家庭关系", "与户主的关系"), True),
+    Column(
+        "id_number",
+        "身份证号码",
+        ("成员身份证号", "成员身份证号码", "身份证号", "身份证号码", "公民身份号码"),
+    ),
+)
+_MEMBER_KEYS = ("head_id_number", "case_number", "serial")
+# How ledgers write a relation, to the relations the household form offers.
+_RELATIONS = {
+    "配偶": ("配偶", "妻", "妻子", "夫", "丈夫", "爱人", "老伴"),
+    "子女": ("子女", "子", "女", "儿子", "女儿", "长子", "次子", "长女", "次女", "三子", "三女"),
+    "父母": ("父母", "父", "母", "父亲", "母亲"),
+    "孙子女": ("孙子女", "孙子", "孙女", "外孙", "外孙子", "外孙女"),
+    "兄弟姐妹": ("兄弟姐妹", "兄", "弟", "姐", "妹", "哥哥", "弟弟", "姐姐", "妹妹"),
+}
+_RELATION_OF = {word: relation for relation, words in _RELATIONS.items() for word in words}
+_HEAD_WORDS = frozenset({"户主", "本人"})
+
+
+@dataclass
+class MemberRow:
+    number: int
+    keys: dict[str, str]  # key field -> value
+    member: MemberData
+    error: RowError
+
+
+@dataclass
+class MemberSheet:
+    sheet: str
+    header_row: int
+    headers: dict[str, str]
+    columns: dict[str, int]
+    rows: list[MemberRow]
+
+
+def _member_relation(value: Any) -> str:
+    word = "".join(cells.text(value).split())
+    return _RELATION_OF.get(word, "其他" if word else "")
+
+
+def read_members(sheet: str, header_row: int, headers: dict, columns: dict, rows) -> MemberSheet:
+    """The members sheet's rows, each checked on its own (name, relation, ID number)."""
+    members = MemberSheet(sheet, header_row, headers, columns, [])
+    if not any(k in columns for k in _MEMBER_KEYS):
+        raise RuleViolation(
+            _(
+                "The sheet %(sheet)s lists members but no column says whose: add the head's ID "
+                "number (户主身份证号), the case number (案卷号) or the ledger's 序号.",
+                sheet=sheet,
+            ),
+            "file",
+        )
+    for row in rows:
+        values = {f: (row.values[i] if i < len(row.values) else None) for f, i in columns.items()}
+        if all(cells.is_blank(v) for v in values.values()):
+            continue
+        error = RowError(row.number, sheet=sheet)
+
+        def problem(name: str, message: str, error: RowError = error) -> None:
+            error.add(headers.get(name, ""), message, columns.get(name))
+
+        relation_word = "".join(cells.text(values.get("relation")).split())
+        if relation_word in _HEAD_WORDS:
+            continue  # the head of household listed among the members
+        if cells.code(values.get("head_id_number")) == EXAMPLE_ROW["head_id_number"]:
+            continue  # the template's example
+        keys: dict[str, str] = {}
+        for key in _MEMBER_KEYS:
+            if key not in values or cells.is_blank(values[key]):
+                continue
+            try:
+                keys[key] = (
+                    id_number_cell(values[key])
+                    if key == "head_id_number"
+                    else cells.code(values[key])
+                )
+            except RuleViolation as exc:
+                problem(key, exc.message)
+        if not keys and not error.problems:
+            problem(
+                next(k for k in _MEMBER_KEYS if k in columns),
+                _("Say whose member this is: the head's ID number, the case number or 序号."),
+            )
+        name = _name(values.get("name"), 1)
+        if not name:
+            problem("name", _("Each member needs a name and a relation."))
+        relation = _member_relation(values.get("relation"))
+        if not relation:
+            problem("relation", _("Each member needs a name and a relation."))
+        id_number: str | None = None
+        if not cells.is_blank(values.get("id_number")):
+            try:
+                id_number = id_number_cell(values.get("id_number"))
+            except RuleViolation as exc:
+                problem("id_number", exc.message)
+        member = MemberData(name, relation, id_number)
+        members.rows.append(MemberRow(row.number, keys, member, error))
+    return members
+
+
+def _attach_members(
+    ledger: Ledger, rows: list[PlannedRow], members: MemberSheet, errors: RowErrors
+) -> None:
+    """Give each ledger row the members its sheet lists for it; a member row's problem is the
+    household's problem too (a household is imported with all of its members or not at all)."""
+    index: dict[tuple[str, str], PlannedRow] = {}
+    for row in rows:
+        if "head_id_number" in row.given:
+            index[("head_id_number", row.data.head_id_number)] = row
+        if row.case_number:
+            index[("case_number", row.case_number)] = row
+        if row.serial:
+            index[("serial", row.serial)] = row
+    for member_row in members.rows:
+        owner = next((index[(k, v)] for k, v in member_row.keys.items() if (k, v) in index), None)
+        if owner is None and member_row.keys:
+            key, value = next(iter(member_row.keys.items()))
+            member_row.error.add(
+                members.headers.get(key, ""),
+                _("No row of the sheet %(sheet)s has %(value)s.", sheet=ledger.sheet, value=value),
+                members.columns.get(key),
+            )
+        if owner is not None and not member_row.error.problems:
+            try:
+                checked = validate_household_data(
+                    HouseholdData(
+                        head_name="-",
+                        head_id_number=EXAMPLE_ROW["head_id_number"],
+                        house_address="-",
+                        legal_area=Decimal("0"),
+                        members=[member_row.member],
+                        warnings_confirmed=True,
+                    )
+                )
+            except RuleViolation as exc:
+                member_row.error.add(
+                    members.headers.get("id_number", ""),
+                    exc.message,
+                    members.columns.get("id_number"),
+                )
+            else:
+                owner.warnings.extend(checked.warnings)
+        if member_row.error.problems:
+            errors.extend([member_row.error])
+            if owner is not None:
+                _add_error(
+                    ledger,
+                    owner,
+                    "head_name",
+                    _(
+                        "Row %(row)d of the sheet %(sheet)s (a member of this household) has "
+                        "problems.",
+                        row=member_row.number,
+                        sheet=members.sheet,
+                    ),
+                )
+            continue
+        if owner.members is None:
+            owner.members = []
+        owner.members.append(member_row.member)
+
+
+# ---------------------------------------------------------------------------------------------
 # Writing
+
+
+EXAMPLE_MEMBER = {
+    "head_id_number": EXAMPLE_ROW["head_id_number"],
+    "head_name": EXAMPLE_ROW["head_name"],
+    "name": "李四",
+    "relation": "配偶",
+    "id_number": "110105195003070027",
+}
+TEMPLATE_NOTES = (
+    "调查登记表：每户一行，从表头下一行起填写；表头上方可以有标题行，表头可以占两行。",
+    "必填：户主姓名、身份证号码、房屋坐落、合法建筑面积(㎡)。身份证号码请以文本格式填写（数字格式会丢失后三位）。",
+    "金额单位为元；表头写明(万元)的列按万元换算为元。日期如 2024-03-05。",
+    "合计、小计、总计行以及只有数字的汇总行不会导入，预览中列为“已跳过”。",
+    "家庭成员：每个成员一行，写明户主身份证号（或案卷号，或调查登记表的序号）、成员姓名、"
+    "与户主关系、身份证号码。户主本人不必列出。",
+    "再次导入同一文件不会重复添加：已有的户按户主身份证号匹配，有变化的会被更新；"
+    "列出了家庭成员的户，其成员以文件为准。",
+    "示例行（张三）导入时自动跳过，可删除。",
+)
 
 
 def _household_data(household: Household) -> HouseholdData:
     values = {f: getattr(household, f) for f in EDITABLE_FIELDS}
     members = [MemberData(m.name, m.relation, m.id_number) for m in household.members]
-    return HouseholdData(**values, members=members)
+    return HouseholdData(**values, members=members, warnings_confirmed=True)
 
 
 def _update(session: Session, rows: list[PlannedRow]) -> None:
@@ -959,6 +971,8 @@ def _update(session: Session, rows: list[PlannedRow]) -> None:
         data = _household_data(household)
         for name in row.given & set(COMPARED_FIELDS):
             setattr(data, name, getattr(row.data, name))
+        if row.members is not None:
+            data.members = [MemberData(m.name, m.relation, m.id_number) for m in row.members]
         try:
             update_household(
                 session,
@@ -978,56 +992,28 @@ class _RowFailed(Exception):
         self.violation = exc
 
 
-_AUDIT_SKIP = frozenset({"version_id", "updated_at"})  # as the audit flush listener skips them
-_JSON_NATIVE = frozenset({str, int})
-
-
-def _audit_rows(entity_type: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Audit events for rows inserted with Core, as the flush listener would write them."""
-    user_id, actor, ip, request_id = current_actor()
-    now = utcnow()
-    shown: dict[Any, Any] = {}  # dates, times and enums repeat: convert each once
-
-    def plain(value: Any) -> Any:
-        kind = type(value)
-        if kind in _JSON_NATIVE:
-            return value
-        if not isinstance(value, date | enum.Enum):  # (Decimal: 1.0 == 1.00, read differently)
-            return audit_value(value)
-        key = (kind, value)
-        if key not in shown:
-            shown[key] = audit_value(value)
-        return shown[key]
-
-    return [
-        {
-            "occurred_at": now,
-            "user_id": user_id,
-            "actor": actor,
-            "ip": ip,
-            "request_id": request_id,
-            "action": "insert",
-            "entity_type": entity_type,
-            "entity_id": row["id"],
-            "changes": {
-                k: [None, plain(v)]
-                for k, v in row.items()
-                if v is not None and k not in _AUDIT_SKIP
-            },
-        }
-        for row in rows
-    ]
+def _read_back_ids(
+    connection: sa.Connection, select: sa.Select, household_ids: list[int]
+) -> list[sa.Row]:
+    """Rows of a select restricted to these households, read in chunks of 500 ids."""
+    found: list[sa.Row] = []
+    for start in range(0, len(household_ids), 500):
+        chunk = household_ids[start : start + 500]
+        found.extend(connection.execute(select.where(select.selected_columns[1].in_(chunk))))
+    return found
 
 
 def _insert(
     session: Session, project: ExpropriationProject, rows: list[PlannedRow], operator: User | None
 ) -> None:
-    """New households, their survey steps and audit events, each with one Core executemany."""
+    """New households, their survey steps, members and audit events, each with one Core
+    executemany (PITFALLS.md: ORM add_all is 25 times slower)."""
     if not rows:
         return
     now = utcnow()
     households = Household.__table__
     steps = CaseStep.__table__
+    members_table = HouseholdMember.__table__
     household_rows = [
         {
             "project_id": project.id,
@@ -1053,6 +1039,7 @@ def _insert(
     )
     for values in household_rows:
         values["id"] = ids[values["case_number"]]
+    new_ids = [values["id"] for values in household_rows]
     step_rows = [
         {
             "household_id": values["id"],
@@ -1067,37 +1054,103 @@ def _insert(
     ]
     connection.execute(steps.insert(), step_rows)
     step_ids = dict(
-        connection.execute(
-            sa.select(steps.c.household_id, steps.c.id)
-            .join(households, households.c.id == steps.c.household_id)
-            .where(households.c.project_id == project.id, steps.c.stage == Stage.SURVEYED)
-        ).all()
+        (household_id, step_id)
+        for step_id, household_id in _read_back_ids(
+            connection,
+            sa.select(steps.c.id, steps.c.household_id).where(steps.c.stage == Stage.SURVEYED),
+            new_ids,
+        )
     )
     for values in step_rows:
         values["id"] = step_ids[values["household_id"]]
-    connection.execute(
-        sa.insert(AuditEvent.__table__),
-        _audit_rows("Household", household_rows) + _audit_rows("CaseStep", step_rows),
-    )
+    member_rows = [
+        {
+            "household_id": values["id"],
+            "name": m.name,
+            "relation": m.relation,
+            "id_number": m.id_number,
+        }
+        for row, values in zip(rows, household_rows, strict=True)
+        for m in row.members or []
+    ]
+    if member_rows:
+        connection.execute(members_table.insert(), member_rows)
+        member_rows = [
+            dict(r._mapping)
+            for r in _read_back_ids(
+                connection,
+                sa.select(
+                    members_table.c.id,
+                    members_table.c.household_id,
+                    members_table.c.name,
+                    members_table.c.relation,
+                    members_table.c.id_number,
+                ).order_by(members_table.c.id),
+                new_ids,
+            )
+        ]
+    record_core_inserts(session, Household, household_rows)
+    record_core_inserts(session, CaseStep, step_rows)
+    record_core_inserts(session, HouseholdMember, member_rows)
+
+
+def read_ledger(source: bytes | str | Path | IO[bytes]) -> Ledger:
+    """The ledger sheet of a workbook: its header row found, merged cells filled."""
+    return read_ledger_file(source_bytes(source))[0]
+
+
+def read_ledger_file(data: bytes) -> tuple[Ledger, MemberSheet | None]:
+    """The ledger sheet of a workbook and, when the workbook has one, its members sheet."""
+    with open_workbook(data) as workbook:
+        table = find_table(workbook, LEDGER_COLUMNS)
+        header = table.header
+        ledger = Ledger(
+            sheet=table.sheet.name,
+            header_row=header.row,
+            columns=header.columns,
+            headers=header.headers,
+            scales=header.scales,
+            ignored=header.ignored,
+            rows=list(table.rows),
+        )
+        found = find_table(workbook, MEMBER_COLUMNS, skip=frozenset({ledger.sheet}), required=False)
+        members = None
+        if found is not None:
+            members = read_members(
+                found.sheet.name,
+                found.header.row,
+                found.header.headers,
+                found.header.columns,
+                found.rows,
+            )
+    return ledger, members
 
 
 def import_households(
     session: Session,
     project: ExpropriationProject,
-    source: str | Path | IO[bytes],
+    data: bytes | str | Path | IO[bytes],
     *,
     operator: User | None,
     dry_run: bool = False,
+    skip_bad: bool = False,
+    confirm_warnings: bool = False,
     today: date | None = None,
 ) -> ImportReport:
-    """Import a ledger into the project: all rows or, when any row is wrong, none (never commits).
+    """Import a ledger into the project (never commits): every row or, when any row is wrong,
+    none; with `skip_bad` the good rows and not the bad ones. Rows with warnings (an ID
+    number's region code the national table lacks) are imported only with `confirm_warnings`.
 
     Raises RuleViolation (field "file") when the file itself cannot be read.
     """
     today = today or clock.today()
-    report = plan_import(session, project, read_ledger(source), today)
+    data = source_bytes(data)
+    ledger, members = read_ledger_file(data)
+    report = plan_import(session, project, ledger, today, members)
     report.dry_run = dry_run
-    if report.errors or dry_run:
+    report.skip_bad = skip_bad
+    report.needs_confirmation = bool(report.warnings) and not confirm_warnings
+    if dry_run or report.needs_confirmation or (report.errors and not skip_bad):
         return report
     try:
         with session.begin_nested():
@@ -1107,11 +1160,8 @@ def import_households(
             )
     except _RowFailed as failed:
         row = failed.row
-        row.errors.append(
-            RowError(row.number, _column_of(report.headers, failed.violation.field), failed.args[0])
-        )
-        row.action = Action.INVALID
-        report.errors = [e for r in report.rows for e in r.errors]
+        _add_error(ledger, row, failed.violation.field or "", failed.args[0])
+        report.errors = [r.error for r in report.rows if r.error.problems]
         return report
     except (sa.exc.IntegrityError, StaleDataError):
         raise RuleViolation(
@@ -1125,10 +1175,16 @@ def import_households(
     return report
 
 
+def import_error_report(data: bytes, report: ImportReport) -> bytes:
+    """The uploaded file back as .xlsx with a 错误说明 column and the bad cells marked."""
+    errors = RowErrors()
+    errors.extend(report.errors)
+    return error_report(data, errors, report.header_rows())
+
+
 # ---------------------------------------------------------------------------------------------
 # Writing workbooks: the template and the export
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _WIDTHS = {
     "case_number": 14,
     "head_name": 10,
@@ -1157,21 +1213,6 @@ _FORMATS = {
 }
 
 
-def safe_cell(ws: Any, value: Any, number_format: str | None = None, bold: bool = False) -> Any:
-    """A cell whose text is never taken for a formula (=, +, -, @ at the start stay text)."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    if number_format:
-        cell.number_format = number_format
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
-
-
 def _sheet(workbook: Any, title: str, fields: list[str], headers: list[str]) -> Any:
     ws = workbook.create_sheet(title)
     for index, name in enumerate(fields, start=1):
@@ -1184,12 +1225,6 @@ def _sheet(workbook: Any, title: str, fields: list[str], headers: list[str]) -> 
     return ws
 
 
-def _to_bytes(workbook: Any) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def import_template() -> bytes:
     """The ledger template: the header row and one example row, the ID column formatted as text."""
     workbook = openpyxl.Workbook(write_only=True)
@@ -1200,7 +1235,22 @@ def import_template() -> bytes:
     modes.add(f"{mode_letter}2:{mode_letter}10000")
     ws.data_validations.append(modes)
     ws.append([safe_cell(ws, EXAMPLE_ROW[f], _FORMATS.get(f)) for f in fields])
-    return _to_bytes(workbook)
+    members = workbook.create_sheet(MEMBER_SHEET_TITLE)
+    member_fields = ["head_id_number", "head_name", "name", "relation", "id_number"]
+    for index, width in enumerate((21, 10, 10, 12, 21), start=1):
+        members.column_dimensions[get_column_letter(index)].width = width
+    for letter in "AE":
+        members.column_dimensions[letter].number_format = "@"
+    by_field = {c.field: c for c in MEMBER_COLUMNS}
+    members.append([safe_cell(members, by_field[f].header, bold=True) for f in member_fields])
+    members.append(
+        [safe_cell(members, EXAMPLE_MEMBER[f], "@" if "id" in f else None) for f in member_fields]
+    )
+    notes = workbook.create_sheet("填写说明")
+    notes.column_dimensions["A"].width = 100
+    for line in TEMPLATE_NOTES:
+        notes.append([safe_cell(notes, line)])
+    return workbook_bytes(workbook)
 
 
 def export_households(
@@ -1235,4 +1285,4 @@ def export_households(
         if not full_ids:
             values["head_id_number"] = mask_id_number(household.head_id_number)
         ws.append([safe_cell(ws, values[f], _FORMATS.get(f)) for f in fields])
-    return _to_bytes(workbook)
+    return workbook_bytes(workbook)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import time
-import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -33,6 +32,7 @@ from tests.households.test_ledger_import import (
     valid_id,
     xlsx,
 )
+from tests.workbooks import zip_bomb
 
 # Born 1940-1982 under codes python-stdnum dates from later years (西湖区 1983, 玄武区 1983,
 # 越秀区 1983, 清浦区 1983-2016): each used to be refused.
@@ -342,27 +342,8 @@ def test_importing_the_good_rows_leaves_the_bad_ones_in_the_report(make_project)
 # 4. Limits
 
 
-def _bomb(rows: int) -> bytes:
-    """An .xlsx whose one sheet has `rows` identical rows: tiny packed, huge unpacked."""
-    template = xlsx([HEADERS, ["甲", valid_id(1), "一号", 50]]).getvalue()
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(template)) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb,
-    ):
-        for info in source.infolist():
-            content = source.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                head, _, tail = content.partition(b"<sheetData>")
-                body, _, end = tail.partition(b"</sheetData>")
-                row = b'<row><c t="inlineStr"><is><t>x</t></is></c><c><v>1</v></c></row>'
-                content = head + b"<sheetData>" + body + row * rows + b"</sheetData>" + end
-            bomb.writestr(info.filename, content)
-    return out.getvalue()
-
-
 def test_a_zip_bomb_is_refused_before_it_is_read(make_project):
-    data = _bomb(2_000_000)
+    data = zip_bomb(HEADERS, 2_000_000)
     assert len(data) < 1_000_000  # 2,000,000 rows in well under a megabyte
     started = time.perf_counter()
     with pytest.raises(RuleViolation) as refused:
@@ -390,7 +371,7 @@ def _claim_size(data: bytes, name: bytes, size: int) -> bytes:
 
 
 def test_a_zip_lying_about_its_size_is_damaged_not_read(make_project):
-    data = _claim_size(_bomb(2_000_000), b"xl/worksheets/sheet1.xml", 1000)
+    data = _claim_size(zip_bomb(HEADERS, 2_000_000), b"xl/worksheets/sheet1.xml", 1000)
     started = time.perf_counter()
     with pytest.raises(RuleViolation) as refused:
         run(make_project(), data)

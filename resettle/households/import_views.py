@@ -113,17 +113,20 @@ def import_form():
     return render_template("households/import.html", form=form, problem=problem, **_help_columns())
 
 
-def _upload_or_none(token: str | None) -> PendingUpload | None:
-    return pending_upload(db.session, UPLOAD_KIND, token, current_user)
+def _upload_or_none(token: str | None, *, claim: bool = False) -> PendingUpload | None:
+    return pending_upload(db.session, UPLOAD_KIND, token, current_user, claim=claim)
 
 
 @bp.route("/import/confirm", methods=["POST"])
 @role_required(Role.ADMIN, Role.CASEWORKER)
 def import_confirm():
     form = ConfirmForm()
-    upload = _upload_or_none(form.token.data) if form.validate_on_submit() else None
+    upload = None
+    if form.validate_on_submit():
+        db.session.rollback()  # the read that loaded the user ends; the import claims the file
+        upload = _upload_or_none(form.token.data, claim=True)
     if upload is None:
-        flash(_("The uploaded file is no longer waiting to be imported: upload it again."), "error")
+        flash(_("This import has expired or was done already. Upload the file again."), "error")
         return redirect(url_for("households.import_form"))
     project = db.session.get(ExpropriationProject, upload.scope_id) or abort(404)
     try:

@@ -268,13 +268,14 @@ def import_units_upload(site_id: int):
 @bp.route("/<int:site_id>/import/confirm", methods=["POST"])
 @role_required(*STAFF)
 def confirm_import(site_id: int):
-    site = _site_or_404(site_id)
     form = ConfirmForm()
-    upload = (
-        pending_upload(db.session, UPLOAD_KIND, form.token.data, current_user, site.id)
-        if form.validate_on_submit()
-        else None
-    )
+    upload = None
+    if form.validate_on_submit():
+        db.session.rollback()  # the read that loaded the user ends; the import claims the file
+        upload = pending_upload(
+            db.session, UPLOAD_KIND, form.token.data, current_user, site_id, claim=True
+        )
+    site = _site_or_404(site_id)
     if upload is None:
         flash(_("This import has expired or was done already. Upload the file again."), "error")
         return redirect(url_for("sites.import_units_upload", site_id=site.id))

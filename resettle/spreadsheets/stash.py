@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from resettle.auth.models import User
-from resettle.db import utcnow
+from resettle.db import begin_write, utcnow
 from resettle.spreadsheets.models import PendingUpload
 
 MAX_AGE = timedelta(days=1)
@@ -49,10 +49,21 @@ def stash_upload(
 
 
 def pending_upload(
-    session: Session, kind: str, token: str | None, user: User, scope_id: int | None = None
+    session: Session,
+    kind: str,
+    token: str | None,
+    user: User,
+    scope_id: int | None = None,
+    *,
+    claim: bool = False,
 ) -> PendingUpload | None:
     """The upload with this token if this person made it for this kind (and scope), within
-    the day; None otherwise, whatever was wrong."""
+    the day; None otherwise, whatever was wrong. With `claim` (to import it, in a transaction
+    not yet open) the upload is locked until the transaction ends: a second confirmation at
+    the same moment (a double click, another tab) waits its turn, then finds it imported and
+    gone."""
+    if claim:
+        begin_write(session, must_open=True)
     if not token or len(token) > 64:
         return None
     query = sa.select(PendingUpload).where(
@@ -63,6 +74,8 @@ def pending_upload(
     )
     if scope_id is not None:
         query = query.where(PendingUpload.scope_id == scope_id)
+    if claim:
+        query = query.with_for_update()
     return session.scalar(query)
 
 

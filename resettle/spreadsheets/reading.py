@@ -28,7 +28,9 @@ from resettle.errors import RuleViolation
 from resettle.spreadsheets.cells import header_key, header_text, is_blank
 from resettle.translate import gettext as _
 
-XLSX, XLS = "xlsx", "xls"
+XLSX, XLS, ODS = "xlsx", "xls", "ods"
+# An OpenDocument file names its type in a first, stored member called "mimetype".
+_ODS_MIMETYPE = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HEADER_SEARCH_ROWS = 30
@@ -225,9 +227,9 @@ def source_bytes(source: bytes | str | Path | IO[bytes]) -> bytes:
 
 
 def kind_of(data: bytes) -> str | None:
-    """'xlsx' or 'xls' from the file's first bytes; None for anything else."""
+    """'xlsx', 'xls' or 'ods' from the file's first bytes; None for anything else."""
     if data.startswith(_ZIP_MAGIC):
-        return XLSX
+        return ODS if _ODS_MIMETYPE in data[:200] else XLSX
     if data.startswith(_OLE2_MAGIC):
         return XLS
     return None
@@ -288,6 +290,14 @@ def open_workbook(
         except (python_calamine.CalamineError, ValueError, OSError):
             raise _not_a_workbook() from None
         return Workbook(kind, sheets, getattr(book, "close", None))
+    if kind == ODS:
+        raise RuleViolation(
+            _(
+                "This is an OpenDocument spreadsheet (.ods). Save it as .xlsx or .xls in WPS or "
+                "LibreOffice (File, Save as) and upload that file."
+            ),
+            "file",
+        )
     raise _not_a_workbook()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -406,6 +407,23 @@ def test_a_file_by_another_name_is_read_by_its_bytes(make_project):
         run(make_project(), b"%PDF-1.7 not a workbook")
     report = run(make_project(), xls({"台账": [HEADERS, ["甲", valid_id(1), "一号", 50]]}))
     assert report.saved
+
+
+def test_a_csv_or_an_ods_is_told_how_to_save_it(make_project):
+    project = make_project()
+    with pytest.raises(RuleViolation) as csv_file:
+        run(project, "户主姓名,身份证号\n甲,110105195001010004\n".encode("gbk"))
+    assert "不是 Excel 工作簿" in csv_file.value.message
+    ods = io.BytesIO()
+    with zipfile.ZipFile(ods, "w") as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet"
+        )
+        archive.writestr("content.xml", "<office:document-content/>")
+    with pytest.raises(RuleViolation) as ods_file:
+        run(project, ods.getvalue())
+    assert ".ods" in ods_file.value.message and "另存为 .xlsx" in ods_file.value.message
+    assert households_of(project) == []
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,11 +35,13 @@ def is_blank(value: Any) -> bool:
 
 
 def raw_text(value: Any) -> str:
-    """A cell as text: whole numbers without `.0`, dates as ISO dates."""
+    """A cell as text: whole numbers without `.0`, dates as ISO dates; a number past Excel's
+    15 significant digits as Excel's formula bar shows it (330106194801010000), not with the
+    binary float's invented digits (330106194801009984)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
-        value = int(value)
+        value = int(Decimal(f"{value:.15g}")) if abs(value) >= 1e15 else int(value)
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):

@@ -126,6 +126,16 @@ def test_wrong_check_digit_and_excel_truncated_ids_keep_their_messages(make_proj
     assert any(r == 3 and "末尾几位已丢失" in reason for r, _c, reason in found)
 
 
+def test_a_truncated_id_in_an_xls_previews_as_the_office_typed_it(make_project):
+    """An .xls keeps numbers as binary floats: the preview shows Excel's 15 digits, not the
+    float's invented ones."""
+    rows = [HEADERS, ["乙", 330106194801010013, "二号", 60]]
+    report = run(make_project(), xls({"台账": rows}))
+    (row,) = report.rows
+    assert "末尾几位已丢失" in str(row.errors[0])
+    assert row.display("head_id_number") == "330106194801010000"
+
+
 # ---------------------------------------------------------------------------------------------
 # 2. Totals, .xls, members, units
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ from flask_login import current_user, logout_user
 from werkzeug.routing import IntegerConverter
 
 from config import BaseConfig, load_config
-from resettle.db import INTEGER_MAX
+from resettle.db import INTEGER_MAX, database_int
 from resettle.translate import gettext as _
 
 log = logging.getLogger(__name__)
@@ -93,11 +94,16 @@ def _init_extensions(app: Flask) -> None:
     from resettle.auth.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
+    def load_user(session_id: str) -> User | None:
+        """The account a session names, if its session token is still the account's own."""
+        user_id, _dot, token = session_id.partition(".")
         try:
-            return db.session.get(User, int(user_id))
+            user = db.session.get(User, database_int(user_id))
         except ValueError:
             return None
+        if user is None or not hmac.compare_digest(user.session_token, token):
+            return None
+        return user
 
     # Import every model so metadata (and Alembic) see all tables.
     from resettle import models  # noqa: F401
@@ -173,16 +179,24 @@ def _register_hooks(app: Flask) -> None:
             return None
         now = datetime.now(UTC).timestamp()
         last_seen = session.get("last_seen")
+        logged_in_at = session.get("login_at")
         idle_limit: timedelta = app.config["PERMANENT_SESSION_LIFETIME"]
-        if last_seen is not None and now - float(last_seen) > idle_limit.total_seconds():
-            logout_user()
-            session.clear()
-            flash(
-                _("Your session ended after a period of inactivity. Please log in again."), "info"
+        absolute_limit: timedelta = app.config["SESSION_ABSOLUTE_LIFETIME"]
+        if logged_in_at is None or now - float(logged_in_at) > absolute_limit.total_seconds():
+            message = _(
+                "Your session has lasted %(hours)d hours, the longest one may: please log in "
+                "again.",
+                hours=absolute_limit.total_seconds() // 3600,
             )
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        session["last_seen"] = now
-        return None
+        elif last_seen is not None and now - float(last_seen) > idle_limit.total_seconds():
+            message = _("Your session ended after a period of inactivity. Please log in again.")
+        else:
+            session["last_seen"] = now
+            return None
+        logout_user()
+        session.clear()
+        flash(message, "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     app.before_request(enforce_access_policy)
     # Kept public pages are answered before every other hook (extensions' included).

@@ -252,6 +252,7 @@ FIELD_LABELS = {
     "unit_name": _l("Unit"),
     "username": _l("Username"),
     "password_hash": _l("Password"),
+    "session_token": _l("Session token"),
     "version": _l("Version"),
     "withdrawal_reason": _l("Reason for withdrawal"),
     "withdrawn_at": _l("Withdrawn at"),

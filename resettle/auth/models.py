@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -23,7 +24,8 @@ class Role(enum.StrEnum):
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __audit_redact__ = frozenset({"password_hash"})
-    __audit_skip__ = frozenset({"failed_logins", "last_login_at"})
+    # A session token is a secret, and its changes are audited as what caused them (logout...).
+    __audit_skip__ = frozenset({"failed_logins", "last_login_at", "session_token"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -37,12 +39,23 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Every session of the account carries this token; a new one ends them all at once.
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_hex(16))
 
     __table_args__ = (sa.CheckConstraint("failed_logins >= 0", name="failed_logins_nonneg"),)
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:
+        """What a session names this account by (Flask-Login): the id and the session token,
+        so that a new token refuses every session made before it."""
+        return f"{self.id}.{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """End every session of this account, on every browser and machine."""
+        self.session_token = secrets.token_hex(16)
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

@@ -118,12 +118,23 @@ def create_user(
     return user
 
 
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every session of the account, on every browser and machine (logout, a new
+    password): the sessions carry its old session token."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.end_sessions()
+        session.flush()
+
+
 def set_password(session: Session, user: User, password: str) -> None:
-    """Replace a user's password after checking the policy."""
+    """Replace a user's password after checking the policy; every session of the account
+    ends (a stolen one with it)."""
     check_password_policy(password, user.username)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    user.end_sessions()
     session.flush()
 
 

@@ -11,7 +11,7 @@ from resettle.audit.services import record_event
 from resettle.auth import bp
 from resettle.auth.forms import ChangePasswordForm, LoginForm
 from resettle.auth.policy import logged_in, public
-from resettle.auth.services import authenticate, change_password
+from resettle.auth.services import authenticate, change_password, end_sessions
 from resettle.db import begin_write, utcnow
 from resettle.errors import RuleViolation
 from resettle.extensions import db, limiter
@@ -53,7 +53,7 @@ def login():
         session.clear()
         login_user(user)
         session.permanent = True
-        session["last_seen"] = utcnow().timestamp()
+        session["login_at"] = session["last_seen"] = utcnow().timestamp()
         db.session.commit()
         return redirect(safe_next(form.next.data) or url_for("dashboard.index"))
     return render_template("auth/login.html", form=form)
@@ -66,6 +66,7 @@ def logout():
     db.session.commit()  # the read that loaded the user ends; the audit row writes on its own
     begin_write(db.session)
     record_event(db.session, "logout", "User", user_id)
+    end_sessions(db.session, user_id)
     db.session.commit()
     logout_user()
     session.clear()
@@ -87,6 +88,7 @@ def password():
             show_violation(form, exc, "new_password")
         else:
             db.session.commit()
+            login_user(current_user)  # this session goes on under the new token; others ended
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("dashboard.index"))
     return render_template("auth/password.html", form=form)

@@ -515,6 +515,7 @@ def reset_demo_accounts(session: Session) -> list[tuple[str, str, str]]:
         user.password_hash = hash_password(password)
         user.failed_logins = 0
         user.locked_until = None
+        user.end_sessions()
         out.append((user.username, user.role.value, password))
     session.flush()
     return out

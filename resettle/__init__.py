@@ -153,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_hooks(app: Flask) -> None:
     from resettle.auth.policy import enforce_access_policy, session_user
+    from resettle.auth.services import PASSWORD_CHANGE_ENDPOINTS, password_change_due
     from resettle.public.views import serve_kept_pages
 
     @app.before_request
@@ -197,6 +198,18 @@ def _register_hooks(app: Flask) -> None:
         session.clear()
         flash(message, "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @app.before_request
+    def require_password_change() -> Any:
+        """A password set by someone else, or too old, is changed before any other page."""
+        user = session_user()
+        if user is None or request.endpoint in PASSWORD_CHANGE_ENDPOINTS:
+            return None
+        reason = password_change_due(user)
+        if reason is None:
+            return None
+        flash(reason, "warning")
+        return redirect(url_for("auth.password"))
 
     app.before_request(enforce_access_policy)
     # Kept public pages are answered before every other hook (extensions' included).

@@ -71,6 +71,7 @@ ACTION_LABELS = {
 
 ENTITY_LABELS = {
     "User": _l("User"),
+    "PasswordHistory": _l("Earlier password"),
     "ExpropriationProject": _l("Expropriation project"),
     "ResettlementSite": _l("Resettlement estate"),
     "Building": _l("Building"),
@@ -253,6 +254,8 @@ FIELD_LABELS = {
     "username": _l("Username"),
     "password_hash": _l("Password"),
     "session_token": _l("Session token"),
+    "must_change_password": _l("Must change the password"),
+    "password_changed_at": _l("Password set at"),
     "version": _l("Version"),
     "withdrawal_reason": _l("Reason for withdrawal"),
     "withdrawn_at": _l("Withdrawn at"),
@@ -269,6 +272,7 @@ ENTITY_FIELD_LABELS = {
     ("Disclosure", "kind"): _l("Kind"),
     ("PendingUpload", "kind"): _l("Kind"),
     ("FundSource", "name"): _l("Source name"),
+    ("PasswordHistory", "user_id"): _l("Account"),
     ("PlanNode", "name"): _l("Node"),
     ("Plan", "name"): _l("Plan"),
     ("ExpropriationProject", "name"): _l("Project name"),

@@ -39,6 +39,9 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A password set by someone else (a new account, a reset) is changed at the next login.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Every session of the account carries this token; a new one ends them all at once.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_hex(16))
 
@@ -59,3 +62,19 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+# DEMO-ADMIN is demo-admin: usernames are unique whatever their case.
+sa.Index("uq_users_username_lower", sa.func.lower(User.username), unique=True)
+
+
+class PasswordHistory(db.Model):
+    """A password an account had (its hash), so that the last ones are not chosen again."""
+
+    __tablename__ = "password_history"
+    __audit_redact__ = frozenset({"password_hash"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

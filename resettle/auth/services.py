@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from resettle.audit.services import record_event
-from resettle.auth.models import Role, User
+from resettle.auth.models import PasswordHistory, Role, User
 from resettle.db import utcnow
 from resettle.errors import RuleViolation
+from resettle.projects.models import ExpropriationProject
 from resettle.translate import gettext as _
+
+# Words no password may contain, however decorated: the common ones, and those of this work
+# (征收, 拆迁, 安置... in pinyin) that an office would try first. Project codes and the username
+# are added per check.
+BLOCKED_WORDS = (
+    "password", "passw0rd", "admin", "root", "qwerty", "asdf", "iloveyou", "woaini",
+    "zhengshou", "zhengqian", "chaiqian", "anzhi", "buchang", "banqian", "gaizao", "penghu",
+    "resettle", "123456", "654321", "111111", "888888", "666666", "abc123",
+    "征收", "拆迁", "征迁", "安置", "补偿", "密码",
+)  # fmt: skip
+_LEET = str.maketrans(
+    {"@": "a", "4": "a", "0": "o", "1": "i", "!": "i", "3": "e", "$": "s", "5": "s", "7": "t"}
+)
+PASSWORD_HISTORY = 5  # the last passwords not chosen again
+# What an account whose password must change can still open.
+PASSWORD_CHANGE_ENDPOINTS = frozenset(
+    {"auth.password", "auth.logout", "static", "dashboard.language"}
+)
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 10^8 guesses or more
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both failures take the same time.
@@ -37,8 +59,9 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def check_password_policy(password: str, username: str) -> None:
-    """Refuse passwords shorter than 12, with fewer than three character classes, or the username."""
+def check_password_policy(session: Session, password: str, username: str) -> None:
+    """Refuse passwords shorter than 12, with fewer than three character classes, holding
+    the username, a project code or a blocked word (also as P@ssw0rd), or easy to guess."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise RuleViolation(
             _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
@@ -62,6 +85,27 @@ def check_password_policy(password: str, username: str) -> None:
         )
     if username and username.lower() in password.lower():
         raise RuleViolation(_("The password must not contain the username."), "password")
+    codes = [c.lower() for c in session.scalars(sa.select(ExpropriationProject.code)) if c]
+    plain = password.lower()
+    unleet = plain.translate(_LEET)
+    letters = re.sub(r"[^a-z]", "", unleet)
+    for word in (*BLOCKED_WORDS, *codes):
+        if word in plain or word in unleet or (word.isalpha() and word in letters):
+            raise RuleViolation(
+                _(
+                    "The password contains a word everyone tries first (%(word)s): choose another.",
+                    word=word,
+                ),
+                "password",
+            )
+    if zxcvbn(password[:100], user_inputs=[username, *codes])["score"] < MIN_PASSWORD_SCORE:
+        raise RuleViolation(
+            _(
+                "This password is easy to guess (common words, names, dates or keyboard "
+                "patterns): choose a longer one, e.g. three unrelated words with digits."
+            ),
+            "password",
+        )
 
 
 def generate_password() -> str:
@@ -87,12 +131,17 @@ def create_user(
     *,
     unit_name: str | None = None,
     is_demo: bool = False,
+    must_change: bool = True,
 ) -> User:
-    """Create an account after checking the username is free and the password meets policy."""
+    """Create an account after checking the username is free (whatever its case) and the
+    password meets policy; the person changes the password set for them at the first login
+    unless `must_change` is off."""
     username = username.strip()
     if not username:
         raise RuleViolation(_("A username is required."), "username")
-    if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+    if session.scalar(
+        sa.select(User.id).where(sa.func.lower(User.username) == sa.func.lower(username))
+    ):
         raise RuleViolation(_("The username %(name)s is taken.", name=username), "username")
     full_name = full_name.strip() or username
     unit_name = (unit_name or "").strip() or None
@@ -104,7 +153,7 @@ def create_user(
         limit = User.__table__.c[field].type.length
         if value is not None and len(value) > limit:
             raise RuleViolation(_("At most %(n)d characters.", n=limit), field)
-    check_password_policy(password, username)
+    check_password_policy(session, password, username)
     user = User(
         username=username,
         full_name=full_name,
@@ -112,6 +161,7 @@ def create_user(
         unit_name=unit_name,
         password_hash=hash_password(password),
         is_demo=is_demo,
+        must_change_password=must_change and not is_demo,
     )
     session.add(user)
     session.flush()
@@ -127,14 +177,46 @@ def end_sessions(session: Session, user_id: int) -> None:
         session.flush()
 
 
-def set_password(session: Session, user: User, password: str) -> None:
-    """Replace a user's password after checking the policy; every session of the account
-    ends (a stolen one with it)."""
-    check_password_policy(password, user.username)
+def set_password(session: Session, user: User, password: str, *, must_change: bool = False) -> None:
+    """Replace a user's password after checking the policy and the last ones; every session
+    of the account ends (a stolen one with it). `must_change`: set by someone else (a reset),
+    to be changed by the account at its next login."""
+    check_password_policy(session, password, user.username)
+    earlier = session.scalars(
+        sa.select(PasswordHistory.password_hash)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.created_at.desc(), PasswordHistory.id.desc())
+        .limit(PASSWORD_HISTORY - 1)
+    ).all()
+    if any(verify_password(old, password) for old in [user.password_hash, *earlier]):
+        raise RuleViolation(
+            _("Choose a password you have not used for your last %(n)d.", n=PASSWORD_HISTORY),
+            "password",
+        )
+    session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash))
     user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.must_change_password = must_change
     user.failed_logins = 0
     user.locked_until = None
     user.end_sessions()
+    session.flush()
+    _forget_old_passwords(session, user)
+
+
+def _forget_old_passwords(session: Session, user: User) -> None:
+    kept = (
+        sa.select(PasswordHistory.id)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.created_at.desc(), PasswordHistory.id.desc())
+        .limit(PASSWORD_HISTORY - 1)
+    )
+    for old in session.scalars(
+        sa.select(PasswordHistory).where(
+            PasswordHistory.user_id == user.id, PasswordHistory.id.not_in(kept)
+        )
+    ):
+        session.delete(old)
     session.flush()
 
 
@@ -143,6 +225,31 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     if not verify_password(user.password_hash, current):
         raise RuleViolation(_("The current password is not correct."), "current_password")
     set_password(session, user, new)
+
+
+def reset_password(session: Session, user: User) -> str:
+    """A one-time password for an account that forgot its own (shown once to the admin); the
+    account must choose its own at the next login, and its sessions end."""
+    password = generate_password()
+    set_password(session, user, password, must_change=True)
+    return password
+
+
+def password_change_due(user: User, now: datetime | None = None) -> str | None:
+    """Why this account must change its password before anything else, or None: a password
+    someone else set (a new account, a reset), or one older than PASSWORD_MAX_AGE_DAYS.
+    Demo accounts are exempt (their passwords are new at every `make run`)."""
+    if user.is_demo:
+        return None
+    if user.must_change_password:
+        return _("Choose your own password before you go on: this one was set for you.")
+    max_age = current_app.config["PASSWORD_MAX_AGE_DAYS"]
+    if max_age and (now or utcnow()) - user.password_changed_at > timedelta(days=max_age):
+        return _(
+            "Your password is older than %(days)d days: choose a new one before you go on.",
+            days=max_age,
+        )
+    return None
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -154,7 +261,13 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     max_failures = current_app.config["LOGIN_MAX_FAILURES"]
     lock_minutes = current_app.config["LOGIN_LOCK_MINUTES"]
     username = (username or "").strip()
-    user = session.scalar(sa.select(User).where(User.username == username)) if username else None
+    user = (
+        session.scalar(
+            sa.select(User).where(sa.func.lower(User.username) == sa.func.lower(username))
+        )
+        if username
+        else None
+    )
     now = utcnow()
     if user is None:
         verify_password(_DUMMY_HASH, password)

@@ -54,10 +54,38 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         upgrade()
         with acting_as("browser-test"):
             seed_demo(db.session, households=DEMO_HOUSEHOLDS, seed=3)
-            create_user(db.session, "wang.jingban", "王经办", Role.CASEWORKER, BROWSER_PASSWORD)
-            create_user(db.session, "zhao.lingdao", "赵区长", Role.LEADER, BROWSER_PASSWORD)
-            create_user(db.session, "li.ducha", "李督查", Role.SUPERVISOR, BROWSER_PASSWORD)
-            create_user(db.session, "admin.xitong", "系统管理员", Role.ADMIN, BROWSER_PASSWORD)
+            create_user(
+                db.session,
+                "wang.jingban",
+                "王经办",
+                Role.CASEWORKER,
+                BROWSER_PASSWORD,
+                must_change=False,
+            )
+            create_user(
+                db.session,
+                "zhao.lingdao",
+                "赵区长",
+                Role.LEADER,
+                BROWSER_PASSWORD,
+                must_change=False,
+            )
+            create_user(
+                db.session,
+                "li.ducha",
+                "李督查",
+                Role.SUPERVISOR,
+                BROWSER_PASSWORD,
+                must_change=False,
+            )
+            create_user(
+                db.session,
+                "admin.xitong",
+                "系统管理员",
+                Role.ADMIN,
+                BROWSER_PASSWORD,
+                must_change=False,
+            )
             db.session.commit()
         db.session.remove()
     LIVE_APPS.append(app)

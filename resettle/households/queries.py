@@ -36,9 +36,9 @@ def filtered_households(
         query = query.where(Household.caseworker_id == f.caseworker_id)
     if f.overdue:
         from resettle.extensions import db
-        from resettle.plans.services import overdue_condition
+        from resettle.plans.deadlines import late_households_condition
 
-        query = query.where(overdue_condition(session or db.session, today))
+        query = query.where(late_households_condition(session or db.session, today))
     text = f.search.strip()
     if text:
         id_like = normalise_id_number(text)

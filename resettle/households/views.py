@@ -29,7 +29,7 @@ from resettle.households.forms import (
     StepForm,
     UndoForm,
 )
-from resettle.households.models import STAGE_ORDER, CompensationMode, Household, Stage
+from resettle.households.models import CompensationMode, Household, Stage
 from resettle.households.queries import PAGE_SIZE, HouseholdFilter, household_page
 from resettle.households.services import (
     EDITABLE_FIELDS,
@@ -45,9 +45,10 @@ from resettle.households.services import (
     undo_last_step,
     update_household,
 )
+from resettle.households.stages import STAGE_ORDER
 from resettle.i18n import STAGE_LABELS
 from resettle.idnumbers import mask_id_number
-from resettle.plans.services import household_deadlines
+from resettle.plans.deadlines import household_deadlines
 from resettle.projects.services import all_projects
 from resettle.translate import gettext as _
 

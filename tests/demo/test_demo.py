@@ -7,9 +7,10 @@ from resettle.auth.models import User
 from resettle.auth.services import verify_password
 from resettle.demo.services import DEMO_AS_OF, reset_demo_accounts, seed_demo
 from resettle.extensions import db
-from resettle.households.models import STAGE_ORDER, CaseStep, CompensationMode, Household, Stage
+from resettle.households.models import CaseStep, CompensationMode, Household, Stage
+from resettle.households.stages import STAGE_ORDER
 from resettle.idnumbers import validate_id_number
-from resettle.plans.services import household_deadlines
+from resettle.plans.deadlines import household_deadlines
 from resettle.sites.models import Unit, UnitStatus
 
 

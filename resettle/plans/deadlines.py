@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from resettle.calendar import WorkCalendar
 from resettle.db import core_connection
 from resettle.households import stages
-from resettle.households.models import CaseStep, Household, Stage
+from resettle.households.models import CaseStep, CompensationMode, Household, Stage
 from resettle.plans.models import Plan, PlanNode
 from resettle.projects.models import ExpropriationProject
 
@@ -80,15 +80,18 @@ def plan_deadlines(
     project_id: int,
     site_id: int | None,
     *,
-    with_flat: bool,
+    mode: CompensationMode | None,
 ) -> dict[Stage, PlanDeadline]:
-    """The stage deadlines the plans set for the households of a project: the project's plan,
-    and with a flat the estate's plan for the handover."""
+    """The stage deadlines the plans set for the households of a project with this mode: the
+    project's plan, and the estate's plan for the handover when the path goes through it."""
     rows = core_connection(session).execute(
-        _PLAN_DEADLINES, {"project_id": project_id, "site_id": site_id if with_flat else None}
+        _PLAN_DEADLINES,
+        {"project_id": project_id, "site_id": site_id if stages.gets_flat(mode) else None},
     )
     return {
-        stage: PlanDeadline(finish, provisional, name) for stage, finish, provisional, name in rows
+        stage: PlanDeadline(finish, provisional, name)
+        for stage, finish, provisional, name in rows
+        if stages.on_path(mode, stage)
     }
 
 
@@ -108,13 +111,12 @@ def household_deadlines(session: Session, household: Household) -> dict[Stage, P
     on the household's own case step winning."""
     site_id = household.project.site_id if household.project else None
     return with_step_deadlines(
-        plan_deadlines(
-            session,
-            household.project_id,
-            site_id,
-            with_flat=household.compensation_mode in stages.SWAP_MODES,
-        ),
-        {s.stage: s.deadline for s in household.steps},
+        plan_deadlines(session, household.project_id, site_id, mode=household.compensation_mode),
+        {
+            s.stage: s.deadline
+            for s in household.steps
+            if stages.on_path(household.compensation_mode, s.stage)
+        },
     )
 
 

@@ -262,21 +262,20 @@ def case_status(conn: sa.Connection, case: sa.Row, today: date) -> CaseStatus:
     swap = case.compensation_mode in SWAP_MODES
     steps_rows = conn.execute(_CASE_STEPS, {"household_id": case.id}).all()
     done = {r.stage: r.actual_date for r in steps_rows if r.actual_date is not None}
+    mode = case.compensation_mode
     deadlines = with_step_deadlines(
-        plan_deadlines(conn, case.project_id, case.site_id, with_flat=swap),
-        {r.stage: r.deadline for r in steps_rows},
+        plan_deadlines(conn, case.project_id, case.site_id, mode=mode),
+        {r.stage: r.deadline for r in steps_rows if stages.on_path(mode, r.stage)},
     )
-    # disagrees with stages.path for a household without a mode (7 stages here, 9 on the
-    # staff page): fixed in the next commit
-    shown = [s for s in stages.STAGE_ORDER if swap or s not in stages.FLAT_STAGES]
+    upcoming = stages.next_stage(mode, case.stage)
     steps: list[TimelineStep] = []
     next_step = None
-    for stage in shown:
+    for stage in stages.path(mode):
         due = deadlines.get(stage)
         done_on = done.get(stage)
         if done_on is not None:
             state = "done"
-        elif next_step is None:
+        elif stage == upcoming:
             state = "next"
         else:
             state = "later"

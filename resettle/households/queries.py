@@ -37,8 +37,10 @@ def filtered_households(
     if f.overdue:
         from resettle.extensions import db
         from resettle.plans.deadlines import late_households_condition
+        from resettle.plans.services import app_calendar
 
-        query = query.where(late_households_condition(session or db.session, today))
+        session = session or db.session
+        query = query.where(late_households_condition(session, today, app_calendar(session)))
     text = f.search.strip()
     if text:
         id_like = normalise_id_number(text)

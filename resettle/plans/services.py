@@ -77,7 +77,7 @@ DEFAULT_PROJECT_TEMPLATE = (
 )
 
 
-def app_calendar(session: Session) -> WorkCalendar:
+def app_calendar(session: Session | sa.Connection) -> WorkCalendar:
     """The China calendar with the days and official years admins entered."""
     days = session.execute(sa.select(CalendarDay.day, CalendarDay.working, CalendarDay.official))
     local_off, local_on = [], []

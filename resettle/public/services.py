@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from resettle.audit.services import record_event
+from resettle.calendar import WorkCalendar
 from resettle.db import core_connection, money
 from resettle.funds.models import CompensationRule
 from resettle.funds.services import (
@@ -34,8 +35,9 @@ from resettle.households.services import stage_label
 from resettle.households.stages import SWAP_MODES
 from resettle.notices.models import Notice, NoticeType
 from resettle.notices.services import NOTICE_TYPE_LABELS, verify_notice
-from resettle.plans.deadlines import plan_deadlines, with_step_deadlines
+from resettle.plans.deadlines import late_stages, plan_deadlines, with_step_deadlines
 from resettle.plans.models import Plan, PlanNode
+from resettle.plans.services import app_calendar
 from resettle.privacy import mask_name
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import Building, ResettlementSite, Unit
@@ -255,7 +257,9 @@ class CaseStatus:
     swap: bool
 
 
-def case_status(conn: sa.Connection, case: sa.Row, today: date) -> CaseStatus:
+def case_status(
+    conn: sa.Connection, case: sa.Row, today: date, calendar: WorkCalendar | None = None
+) -> CaseStatus:
     """The resident's view of the own case (a row from `find_case`): timeline, what is next
     and by when, the flat, the allowance and the expected handover (provisional where the
     plan is). A few small reads of plain columns: this page is what a rush of residents hits."""
@@ -268,6 +272,7 @@ def case_status(conn: sa.Connection, case: sa.Row, today: date) -> CaseStatus:
         {r.stage: r.deadline for r in steps_rows if stages.on_path(mode, r.stage)},
     )
     upcoming = stages.next_stage(mode, case.stage)
+    late = late_stages(mode, case.stage, deadlines, calendar or app_calendar(conn), today)
     steps: list[TimelineStep] = []
     next_step = None
     for stage in stages.path(mode):
@@ -286,7 +291,7 @@ def case_status(conn: sa.Connection, case: sa.Row, today: date) -> CaseStatus:
             deadline=due.deadline if due else None,
             provisional=bool(due and due.provisional),
             state=state,
-            late=bool(due and done_on is None and due.deadline < today),
+            late=stage in late,
         )
         if state == "next":
             next_step = step

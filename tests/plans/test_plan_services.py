@@ -107,7 +107,9 @@ def test_overdue_households_follow_the_plan(make_project, make_household):
     def overdue(today):
         return set(
             db.session.scalars(
-                sa.select(Household.id).where(late_households_condition(db.session, today))
+                sa.select(Household.id).where(
+                    late_households_condition(db.session, today, china_calendar())
+                )
             )
         )
 

@@ -49,11 +49,13 @@ def sets_deadline_sql(
 ) -> sa.ColumnElement[bool]:
     """SQL over Plan and PlanNode: the node sets a stage deadline for the households of
     `project_id` (moving into `site_id`, or None: no estate's deadline applies)."""
+    # `== None` would render IS NULL and match the project plans: no estate, no site deadline
+    from_site = sa.false() if site_id is None else Plan.site_id == site_id
     return sa.and_(
         PlanNode.stage.is_not(None),
         sa.or_(
             sa.and_(Plan.project_id == project_id, PlanNode.stage.not_in(SITE_STAGES)),
-            sa.and_(Plan.site_id == site_id, PlanNode.stage.in_(SITE_STAGES)),
+            sa.and_(from_site, PlanNode.stage.in_(SITE_STAGES)),
         ),
     )
 

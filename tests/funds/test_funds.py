@@ -384,3 +384,43 @@ def test_a_node_tagged_handover_in_the_projects_plan_sets_no_handover(make_proje
     db.session.add(plan)
     db.session.flush()
     assert months() == before
+
+
+def test_without_an_estate_a_node_tagged_handover_sets_no_handover(make_project, make_household):
+    """The same for a project that moves into no estate (yet)."""
+    from resettle.plans.models import Plan, PlanKind, PlanNode
+
+    project = make_project(transition_months=12)
+    _rule(project)
+    h = make_household(
+        project=project,
+        stage=Stage.VACATED,
+        appraisal_value=D("1"),
+        compensation_mode=CompensationMode.SWAP,
+        entitled_area=D("85.32"),
+        legal_area=D("50.00"),
+    )
+    h.steps.append(CaseStep(stage=Stage.SIGNED, actual_date=date(2025, 3, 3)))
+    h.steps.append(CaseStep(stage=Stage.VACATED, actual_date=date(2025, 4, 1)))
+    db.session.flush()
+
+    def months():
+        plan = fund_plan(db.session, project, today=date(2025, 4, 2))
+        return {row.month: row.planned for row in plan.months}
+
+    before = months()
+    plan = Plan(kind=PlanKind.PROJECT, name="计划", is_template=False, project_id=project.id)
+    plan.nodes.append(
+        PlanNode(
+            key="handover",
+            name="交付",
+            position=0,
+            duration=1,
+            stage=Stage.HANDED_OVER,
+            planned_start=date(2025, 8, 29),
+            planned_finish=date(2025, 8, 29),
+        )
+    )
+    db.session.add(plan)
+    db.session.flush()
+    assert months() == before

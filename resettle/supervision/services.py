@@ -8,7 +8,7 @@ reading: an estate late for one project is late), or the defaults 5 and 10 when 
 
 The overdue list is one SQL query, not a loop over households. Household stage deadlines are
 shared by every household of a project (they come from the plan nodes, see
-`plans.services.household_deadlines`), so each late (project, stage) pair is one indexed select
+`plans.deadlines`), so each late (project, stage) pair is one indexed select
 of the households still before that stage; a deadline entered on a household's own case step
 is one more select over the partial index of open step deadlines. Working days cannot be
 counted in SQL, so the level boundaries are turned into dates first: with a fixed `today`,

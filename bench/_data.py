@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from resettle.auth.models import User
-from resettle.households.models import STAGE_ORDER, CaseStep, Household
+from resettle.households.models import CaseStep, Household
+from resettle.households.stages import STAGE_ORDER
 from resettle.projects.models import ExpropriationProject
 
 PASSWORD = "Bench-Password-1"

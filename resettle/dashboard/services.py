@@ -8,7 +8,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from resettle.households.models import STAGE_ORDER, Household, Stage
+from resettle.households.models import Household, Stage
+from resettle.households.stages import STAGE_ORDER
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import Building, ResettlementSite, Unit, UnitStatus
 

@@ -22,14 +22,8 @@ from resettle.disclosure.services import (
     withdraw_disclosure,
 )
 from resettle.errors import RuleViolation
-from resettle.households.models import (
-    STAGE_ORDER,
-    CaseStep,
-    CompensationMode,
-    Household,
-    HouseholdMember,
-    Stage,
-)
+from resettle.households import stages
+from resettle.households.models import CaseStep, CompensationMode, Household, HouseholdMember, Stage
 from resettle.idnumbers import validate_id_number
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import Building, ResettlementSite, Unit, UnitStatus
@@ -218,16 +212,13 @@ def seed_demo(session: Session, *, households: int = 400, seed: int = 2025) -> d
         )
         selection_order = 0
         for n in range(1, count + 1):
-            target = rng.choices(STAGE_ORDER, weights=spec["weights"])[0]
+            target = rng.choices(stages.STAGE_ORDER, weights=spec["weights"])[0]
             household = _make_household(fake, rng, project, spec, n, target)
             session.add(household)
             _record_steps(rng, project, household, target, operator)
-            if household.stage in (
-                Stage.SELECTED,
-                Stage.HANDED_OVER,
-                Stage.SETTLED,
-                Stage.CLOSED,
-            ) and (household.compensation_mode != CompensationMode.MONEY):
+            if stages.reached(household.stage, Stage.SELECTED) and stages.gets_flat(
+                household.compensation_mode
+            ):
                 selection_order += 1
                 household.selection_order = selection_order
                 handed = household.stage != Stage.SELECTED
@@ -301,7 +292,7 @@ def _make_household(
     street = rng.choice(spec["streets"])
     legal_area = money(Decimal(rng.randint(3500, 16000)) / 100)
     mode = rng.choices(list(CompensationMode), weights=[35, 50, 15])[0]
-    if target in (Stage.SELECTED, Stage.HANDED_OVER) and mode == CompensationMode.MONEY:
+    if not stages.on_path(mode, target):
         mode = CompensationMode.SWAP  # money-only households never select a flat
     household = Household(
         project=project,
@@ -316,11 +307,11 @@ def _make_household(
         stage=Stage.SURVEYED,
         members=_members(fake, rng),
     )
-    if STAGE_ORDER.index(target) >= STAGE_ORDER.index(Stage.APPRAISED):
+    if stages.reached(target, Stage.APPRAISED):
         price = money(Decimal(rng.randint(8200, 13800)))
         household.appraisal_unit_price = price
         household.appraisal_value = money(price * legal_area)
-    if STAGE_ORDER.index(target) >= STAGE_ORDER.index(Stage.SIGNED):
+    if stages.reached(target, Stage.SIGNED):
         household.compensation_mode = mode
         if mode != CompensationMode.MONEY:
             household.entitled_area = legal_area
@@ -346,11 +337,10 @@ def _record_steps(
         Stage.SETTLED: (10, 60),
         Stage.CLOSED: (5, 30),
     }
-    swap = household.compensation_mode in (CompensationMode.SWAP, CompensationMode.MIXED)
     previous = project.decision_date or date(2025, 1, 1)
     reached = Stage.SURVEYED
-    for stage in STAGE_ORDER[: STAGE_ORDER.index(target) + 1]:
-        if not swap and stage in (Stage.SELECTED, Stage.HANDED_OVER):
+    for stage in stages.STAGE_ORDER[: stages.rank(target) + 1]:
+        if not stages.on_path(household.compensation_mode, stage):
             continue
         low, high = gaps[stage]
         if stage == Stage.HANDED_OVER:
@@ -364,10 +354,10 @@ def _record_steps(
         previous = actual
         reached = stage
     household.stage = reached
-    if STAGE_ORDER.index(reached) < STAGE_ORDER.index(Stage.SIGNED):
+    if not stages.reached(reached, Stage.SIGNED):
         household.compensation_mode = None
         household.entitled_area = None
-    if STAGE_ORDER.index(reached) < STAGE_ORDER.index(Stage.APPRAISED):
+    if not stages.reached(reached, Stage.APPRAISED):
         household.appraisal_unit_price = None
         household.appraisal_value = None
 

@@ -25,7 +25,8 @@ from resettle.db import utcnow
 from resettle.disclosure.models import Disclosure, DisclosureKind, DisclosureStatus
 from resettle.errors import RuleViolation
 from resettle.funds.services import household_money
-from resettle.households.models import STAGE_ORDER, CompensationMode, Household, Stage
+from resettle.households.models import CompensationMode, Household, Stage
+from resettle.households.stages import STAGE_ORDER
 from resettle.i18n import MODE_LABELS, format_money
 from resettle.privacy import mask_name
 from resettle.projects.models import ExpropriationProject

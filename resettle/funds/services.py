@@ -37,6 +37,7 @@ from resettle.funds.models import (
 )
 from resettle.households.models import CaseStep, CompensationMode, Household, Stage
 from resettle.months import month_index, month_label, months_between
+from resettle.plans.deadlines import sets_deadline_sql
 from resettle.plans.models import Plan, PlanNode
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import Unit
@@ -427,15 +428,14 @@ class FundPlan:
 
 
 def _plan_dates(session: Session, project: ExpropriationProject) -> dict[str, date | None]:
-    """Planned dates the plan gives: signing and vacating deadlines, forecast handover."""
+    """Planned dates the plans give (from the plan that sets each, `plans.deadlines`): signing
+    and vacating deadlines from the project's plan, the forecast handover from the estate's."""
     rows = session.execute(
         sa.select(PlanNode.stage, PlanNode.planned_finish, PlanNode.forecast_finish, Plan.site_id)
         .join(Plan, Plan.id == PlanNode.plan_id)
         .where(
-            sa.or_(
-                Plan.project_id == project.id,
-                sa.and_(Plan.site_id == project.site_id, Plan.site_id.is_not(None)),
-            ),
+            Plan.is_template.is_(False),
+            sets_deadline_sql(project.id, project.site_id),
             PlanNode.stage.in_([Stage.SIGNED, Stage.VACATED, Stage.HANDED_OVER]),
         )
     ).all()

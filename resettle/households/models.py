@@ -27,9 +27,6 @@ class Stage(enum.StrEnum):
     CLOSED = "closed"
 
 
-STAGE_ORDER: tuple[Stage, ...] = tuple(Stage)
-
-
 class CompensationMode(enum.StrEnum):
     MONEY = "money"  # 货币补偿
     SWAP = "swap"  # 产权调换

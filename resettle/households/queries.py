@@ -36,9 +36,11 @@ def filtered_households(
         query = query.where(Household.caseworker_id == f.caseworker_id)
     if f.overdue:
         from resettle.extensions import db
-        from resettle.plans.services import overdue_condition
+        from resettle.plans.deadlines import late_households_condition
+        from resettle.plans.services import app_calendar
 
-        query = query.where(overdue_condition(session or db.session, today))
+        session = session or db.session
+        query = query.where(late_households_condition(session, today, app_calendar(session)))
     text = f.search.strip()
     if text:
         id_like = normalise_id_number(text)

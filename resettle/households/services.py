@@ -19,21 +19,13 @@ from resettle.auth.models import User
 from resettle.db import money, utcnow
 from resettle.errors import RuleViolation
 from resettle.funds.models import Payment, PaymentKind
-from resettle.households.models import (
-    STAGE_ORDER,
-    CaseStep,
-    CompensationMode,
-    Household,
-    HouseholdMember,
-    Stage,
-)
+from resettle.households import stages
+from resettle.households.models import CaseStep, CompensationMode, Household, HouseholdMember, Stage
 from resettle.i18n import STAGE_LABELS
 from resettle.idnumbers import check_id_number
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import UnitStatus
 from resettle.translate import gettext as _
-
-SWAP_MODES = (CompensationMode.SWAP, CompensationMode.MIXED)
 
 
 @dataclass
@@ -345,23 +337,17 @@ def concurrent_edit_error(
 
 
 def _reached(household: Household, stage: Stage) -> bool:
-    return STAGE_ORDER.index(household.stage) >= STAGE_ORDER.index(stage)
+    return stages.reached(household.stage, stage)
 
 
-def path_for(household: Household) -> list[Stage]:
-    """The stages this household goes through: money-only households skip selection and handover."""
-    if household.compensation_mode == CompensationMode.MONEY:
-        return [s for s in STAGE_ORDER if s not in (Stage.SELECTED, Stage.HANDED_OVER)]
-    return list(STAGE_ORDER)
+def path_for(household: Household) -> tuple[Stage, ...]:
+    """The stages this household goes through (`households.stages.path`)."""
+    return stages.path(household.compensation_mode)
 
 
 def next_stage(household: Household) -> Stage | None:
     """The stage to record next, or None when the case is closed."""
-    path = path_for(household)
-    if household.stage not in path:  # a mode changed after the fact; fall back to the order
-        path = list(STAGE_ORDER)
-    index = path.index(household.stage)
-    return path[index + 1] if index + 1 < len(path) else None
+    return stages.next_stage(household.compensation_mode, household.stage)
 
 
 def step_for(household: Household, stage: Stage) -> CaseStep | None:
@@ -390,9 +376,7 @@ def _guard(session: Session, household: Household, stage: Stage, actual: date) -
             )
         if expected is None:
             raise RuleViolation(_("This case is closed."), "stage")
-        if stage in (Stage.SELECTED, Stage.HANDED_OVER) and (
-            household.compensation_mode == CompensationMode.MONEY
-        ):
+        if not stages.on_path(household.compensation_mode, stage):
             raise RuleViolation(
                 _("A household compensated in money only does not select or receive a flat."),
                 "stage",
@@ -507,7 +491,7 @@ def undo_last_step(session: Session, household: Household, *, reason: str, user:
     if undone == Stage.SIGNED:
         household.rule_id = None
     recorded = [s for s in household.steps if s.actual_date is not None and s.stage != undone]
-    household.stage = max(recorded, key=lambda s: STAGE_ORDER.index(s.stage)).stage
+    household.stage = max(recorded, key=lambda s: stages.rank(s.stage)).stage
     session.flush()
     record_event(
         session,
@@ -567,10 +551,8 @@ def record_payment(
 
 def household_summary(household: Household) -> dict[str, Any]:
     """Small facts the household page shows next to the data."""
-    swap = household.compensation_mode in SWAP_MODES
-    vacated = _reached(household, Stage.VACATED)
     return {
-        "in_transition": swap and vacated and not _reached(household, Stage.HANDED_OVER),
+        "in_transition": stages.in_transition(household.compensation_mode, household.stage),
         "next_stage": next_stage(household),
         "path": path_for(household),
     }

@@ -29,7 +29,7 @@ from resettle.households.forms import (
     StepForm,
     UndoForm,
 )
-from resettle.households.models import STAGE_ORDER, CompensationMode, Household, Stage
+from resettle.households.models import CompensationMode, Household, Stage
 from resettle.households.queries import PAGE_SIZE, HouseholdFilter, household_page
 from resettle.households.services import (
     EDITABLE_FIELDS,
@@ -45,9 +45,11 @@ from resettle.households.services import (
     undo_last_step,
     update_household,
 )
+from resettle.households.stages import STAGE_ORDER
 from resettle.i18n import STAGE_LABELS
 from resettle.idnumbers import mask_id_number
-from resettle.plans.services import household_deadlines
+from resettle.plans.deadlines import household_deadlines, late_stages
+from resettle.plans.services import app_calendar
 from resettle.projects.services import all_projects
 from resettle.translate import gettext as _
 
@@ -175,10 +177,18 @@ def _detail(household: Household, **forms: Any) -> str:
     if not payment_form.paid_on.data:
         payment_form.paid_on.data = clock.today()
     steps = {s.stage: s for s in household.steps}
+    deadlines = household_deadlines(db.session, household)
     return render_template(
         "households/detail.html",
         household=household,
-        deadlines=household_deadlines(db.session, household),
+        deadlines=deadlines,
+        late=late_stages(
+            household.compensation_mode,
+            household.stage,
+            deadlines,
+            app_calendar(db.session),
+            clock.today(),
+        ),
         money=household_money(db.session, household),
         reverse_form=ReverseForm(),
         can_reverse=current_user.role in (Role.ADMIN, Role.SUPERVISOR),

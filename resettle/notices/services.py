@@ -36,8 +36,10 @@ from resettle.auth.models import User
 from resettle.db import begin_write, utcnow
 from resettle.errors import RuleViolation
 from resettle.funds.services import AllowanceStatement, allowance_statement
-from resettle.households.models import STAGE_ORDER, CompensationMode, Household, Stage
+from resettle.households import stages
+from resettle.households.models import Household, Stage
 from resettle.households.services import stage_label
+from resettle.households.stages import SWAP_MODES
 from resettle.i18n import format_money
 from resettle.idnumbers import mask_id_number
 from resettle.notices.models import Notice, NoticeDocument, NoticeSequence, NoticeType
@@ -49,7 +51,7 @@ from resettle.pdf import (
     render_html,
     url_fetcher_for_app,
 )
-from resettle.plans.services import PlanDeadline, household_deadlines
+from resettle.plans.deadlines import PlanDeadline, household_deadlines
 from resettle.translate import gettext as _
 from resettle.translate import lazy_gettext as _l
 
@@ -193,12 +195,6 @@ def chinese_datetime(value: datetime) -> str:
 
 # --- guards ----------------------------------------------------------------------------------
 
-SWAP_MODES = (CompensationMode.SWAP, CompensationMode.MIXED)
-
-
-def _rank(stage: Stage) -> int:
-    return STAGE_ORDER.index(stage)
-
 
 def _deadline(
     deadlines: dict[Stage, PlanDeadline], household: Household, stage: Stage, what: str
@@ -240,18 +236,18 @@ def check_notice(
     what = str(NOTICE_TYPE_LABELS[notice_type])
     if notice_type not in HOUSEHOLD_TYPES:
         raise RuleViolation(_("This kind of notice cannot be issued here."), "type")
-    rank = _rank(household.stage)
+    rank = stages.rank(household.stage)
     case = household.case_number
     deadlines = household_deadlines(session, household)
     if notice_type == NoticeType.SIGNING:
-        if rank >= _rank(Stage.SIGNED):
+        if rank >= stages.rank(Stage.SIGNED):
             raise RuleViolation(
                 _("Household %(case)s has signed already: no signing reminder.", case=case),
                 "type",
             )
         _deadline(deadlines, household, Stage.SIGNED, what)
     elif notice_type == NoticeType.VACATING:
-        if rank < _rank(Stage.SIGNED):
+        if rank < stages.rank(Stage.SIGNED):
             raise RuleViolation(
                 _(
                     "Household %(case)s has not signed yet: a vacating notice follows signing.",
@@ -259,7 +255,7 @@ def check_notice(
                 ),
                 "type",
             )
-        if rank >= _rank(Stage.VACATED):
+        if rank >= stages.rank(Stage.VACATED):
             raise RuleViolation(
                 _("Household %(case)s has vacated the house already.", case=case), "type"
             )
@@ -281,11 +277,11 @@ def check_notice(
                 ),
                 "type",
             )
-        if rank >= _rank(Stage.SELECTED):
+        if rank >= stages.rank(Stage.SELECTED):
             raise RuleViolation(
                 _("Household %(case)s has selected its flat already.", case=case), "type"
             )
-        if rank < _rank(Stage.VACATED):
+        if rank < stages.rank(Stage.VACATED):
             raise RuleViolation(
                 _(
                     "Household %(case)s has not vacated yet: no selection before vacating.",
@@ -298,7 +294,7 @@ def check_notice(
         if data.selection_at.date() < today:
             raise RuleViolation(_("The selection time cannot be in the past."), "selection_at")
     elif notice_type == NoticeType.HANDOVER:
-        if rank >= _rank(Stage.HANDED_OVER):
+        if rank >= stages.rank(Stage.HANDED_OVER):
             raise RuleViolation(
                 _("Household %(case)s has received its flat already.", case=case), "type"
             )
@@ -331,7 +327,7 @@ def _allowance_due(session: Session, household: Household, today: date) -> Allow
             ),
             "type",
         )
-    if _rank(household.stage) < _rank(Stage.VACATED):
+    if stages.rank(household.stage) < stages.rank(Stage.VACATED):
         raise RuleViolation(
             _(
                 "Household %(case)s has not vacated yet: the temporary allowance starts on "

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session, selectinload
 from resettle import clock
 from resettle.audit.services import record_event
 from resettle.calendar import WorkCalendar, outside_calendar
-from resettle.db import core_connection, utcnow
+from resettle.db import utcnow
 from resettle.errors import RuleViolation
-from resettle.households.models import STAGE_ORDER, CaseStep, CompensationMode, Household, Stage
+from resettle.households.models import CaseStep, Household, Stage
+from resettle.households.stages import SWAP_MODES, TRANSITION_STAGES
 from resettle.months import add_months, months_between
 from resettle.plans.models import CalendarDay, OfficialYear, Plan, PlanKind, PlanLink, PlanNode
 from resettle.projects.models import ExpropriationProject
@@ -76,7 +77,7 @@ DEFAULT_PROJECT_TEMPLATE = (
 )
 
 
-def app_calendar(session: Session) -> WorkCalendar:
+def app_calendar(session: Session | sa.Connection) -> WorkCalendar:
     """The China calendar with the days and official years admins entered."""
     days = session.execute(sa.select(CalendarDay.day, CalendarDay.working, CalendarDay.official))
     local_off, local_on = [], []
@@ -262,131 +263,6 @@ def _stage_deadlines(plan: Plan) -> dict[Stage, date]:
     return {n.stage: n.planned_finish for n in plan.nodes if n.stage and n.planned_finish}
 
 
-STAGE_RANK = {stage: rank for rank, stage in enumerate(STAGE_ORDER)}
-
-
-def stage_rank(column: sa.ColumnElement) -> sa.ColumnElement:
-    """A stage column as its position in the stage order, for comparisons in SQL."""
-    return sa.case({s.value: r for s, r in STAGE_RANK.items()}, value=column)
-
-
-@dataclass(frozen=True)
-class PlanDeadline:
-    deadline: date
-    provisional: bool
-    node: str
-
-
-def household_deadlines(session: Session, household: Household) -> dict[Stage, PlanDeadline]:
-    """The deadline of each stage of one household: from its project's plan (survey to
-    demolition) and, for a property swap, its estate's plan (handover); a deadline entered on
-    the household's own case step wins."""
-    site_id = household.project.site_id if household.project else None
-    return with_step_deadlines(
-        plan_deadlines(
-            session,
-            household.project_id,
-            site_id,
-            swap=household.compensation_mode in (CompensationMode.SWAP, CompensationMode.MIXED),
-        ),
-        {s.stage: s.deadline for s in household.steps},
-    )
-
-
-# Survey to demolition from the project's plan; the handover from the estate's plan (site_id
-# NULL for households that get no flat, which matches no plan).
-_PLAN_DEADLINES = (
-    sa.select(PlanNode.stage, PlanNode.planned_finish, PlanNode.provisional, PlanNode.name)
-    .join(Plan, Plan.id == PlanNode.plan_id)
-    .where(
-        PlanNode.stage.is_not(None),
-        PlanNode.planned_finish.is_not(None),
-        sa.or_(
-            sa.and_(
-                Plan.project_id == sa.bindparam("project_id"),
-                PlanNode.stage != Stage.HANDED_OVER,
-            ),
-            sa.and_(Plan.site_id == sa.bindparam("site_id"), PlanNode.stage == Stage.HANDED_OVER),
-        ),
-    )
-)
-
-
-def plan_deadlines(
-    session: Session | sa.Connection, project_id: int, site_id: int | None, *, swap: bool
-) -> dict[Stage, PlanDeadline]:
-    """The stage deadlines the plans set for the households of a project: survey to
-    demolition from the project's plan, and for a property swap the handover from the
-    estate's plan. The same for every household of the project with that mode."""
-    rows = core_connection(session).execute(
-        _PLAN_DEADLINES, {"project_id": project_id, "site_id": site_id if swap else None}
-    )
-    return {
-        stage: PlanDeadline(finish, provisional, name) for stage, finish, provisional, name in rows
-    }
-
-
-def with_step_deadlines(
-    planned: dict[Stage, PlanDeadline], step_deadlines: dict[Stage, date | None]
-) -> dict[Stage, PlanDeadline]:
-    """The plans' deadlines with the ones entered on the household's own case steps winning."""
-    result = dict(planned)
-    for stage, deadline in step_deadlines.items():
-        if deadline is not None:
-            result[stage] = PlanDeadline(deadline, False, "")
-    return result
-
-
-def overdue_condition(session: Session, today: date) -> sa.ColumnElement[bool]:
-    """A condition on Household: some stage after its current one is past its deadline.
-
-    Plan deadlines are shared by every household of a project (or estate), so this is one
-    small comparison per plan instead of a deadline copied onto every household: a date change
-    re-plans 100,000 households by re-scheduling a handful of nodes.
-    """
-    late = session.execute(
-        sa.select(Plan.project_id, Plan.site_id, sa.func.max(stage_rank(PlanNode.stage)))
-        .join(PlanNode, PlanNode.plan_id == Plan.id)
-        .where(
-            Plan.is_template.is_(False),
-            PlanNode.stage.is_not(None),
-            PlanNode.planned_finish < today,
-        )
-        .group_by(Plan.project_id, Plan.site_id)
-    ).all()
-    conditions: list[sa.ColumnElement[bool]] = []
-    rank = stage_rank(Household.stage)
-    for project_id, site_id, highest in late:
-        if project_id is not None:
-            highest = min(highest, STAGE_RANK[Stage.DEMOLISHED])
-            conditions.append(sa.and_(Household.project_id == project_id, rank < highest))
-        else:
-            in_site = sa.select(ExpropriationProject.id).where(
-                ExpropriationProject.site_id == site_id
-            )
-            conditions.append(
-                sa.and_(
-                    Household.project_id.in_(in_site),
-                    Household.compensation_mode.in_(
-                        [CompensationMode.SWAP, CompensationMode.MIXED]
-                    ),
-                    rank < highest,
-                )
-            )
-    # A deadline entered on the household's own step. Measured at 100,000 households:
-    # PostgreSQL is fastest reading the partial index of open deadlines once (IN: 54 ms a list
-    # page against 500 ms with EXISTS); SQLite probing it per household (EXISTS: 96 ms against
-    # 346 ms with IN).
-    open_late = sa.select(CaseStep.household_id).where(
-        CaseStep.actual_date.is_(None), CaseStep.deadline < today
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        conditions.append(Household.id.in_(open_late))
-    else:
-        conditions.append(open_late.where(CaseStep.household_id == Household.id).exists())
-    return sa.or_(*conditions)
-
-
 @dataclass(frozen=True)
 class TransitionRisk:
     household_id: int
@@ -422,8 +298,8 @@ def transition_risks(session: Session, project: ExpropriationProject) -> list[Tr
         .join(CaseStep, CaseStep.household_id == Household.id)
         .where(
             Household.project_id == project.id,
-            Household.compensation_mode.in_([CompensationMode.SWAP, CompensationMode.MIXED]),
-            Household.stage.in_([Stage.VACATED, Stage.DEMOLISHED, Stage.SELECTED]),
+            Household.compensation_mode.in_(SWAP_MODES),
+            Household.stage.in_(TRANSITION_STAGES),
             CaseStep.stage == Stage.VACATED,
             CaseStep.actual_date.is_not(None),
         )

@@ -14,7 +14,8 @@ from resettle.auth.policy import logged_in, role_required
 from resettle.db import utcnow
 from resettle.errors import RuleViolation
 from resettle.extensions import db
-from resettle.households.models import STAGE_ORDER, Stage
+from resettle.households.models import Stage
+from resettle.households.stages import STAGE_ORDER
 from resettle.i18n import STAGE_LABELS
 from resettle.plans import bp
 from resettle.plans.forms import CalendarDayForm, NodeForm, OfficialYearForm

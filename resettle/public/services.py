@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from resettle.audit.services import record_event
+from resettle.calendar import WorkCalendar
 from resettle.db import core_connection, money
 from resettle.funds.models import CompensationRule
 from resettle.funds.services import (
@@ -28,19 +29,18 @@ from resettle.funds.services import (
     facts_from,
     terms_of,
 )
-from resettle.households.models import STAGE_ORDER, CaseStep, CompensationMode, Household, Stage
+from resettle.households import stages
+from resettle.households.models import CaseStep, Household, Stage
 from resettle.households.services import stage_label
+from resettle.households.stages import SWAP_MODES
 from resettle.notices.models import Notice, NoticeType
 from resettle.notices.services import NOTICE_TYPE_LABELS, verify_notice
+from resettle.plans.deadlines import late_stages, plan_deadlines, with_step_deadlines
 from resettle.plans.models import Plan, PlanNode
-from resettle.plans.services import plan_deadlines, with_step_deadlines
+from resettle.plans.services import app_calendar
 from resettle.privacy import mask_name
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import Building, ResettlementSite, Unit
-
-SWAP_MODES = (CompensationMode.SWAP, CompensationMode.MIXED)
-SIGNED_RANK = STAGE_ORDER.index(Stage.SIGNED)
-
 
 # --- projects --------------------------------------------------------------------------------
 
@@ -69,7 +69,7 @@ def project_figures(session: Session, project_ids: list[int]) -> dict[int, Proje
         entry = figures[project_id]
         entry.by_stage[stage] = count
         entry.households += count
-        if STAGE_ORDER.index(stage) >= SIGNED_RANK:
+        if stages.reached(stage, Stage.SIGNED):
             entry.signed += count
     return figures
 
@@ -257,26 +257,30 @@ class CaseStatus:
     swap: bool
 
 
-def case_status(conn: sa.Connection, case: sa.Row, today: date) -> CaseStatus:
+def case_status(
+    conn: sa.Connection, case: sa.Row, today: date, calendar: WorkCalendar | None = None
+) -> CaseStatus:
     """The resident's view of the own case (a row from `find_case`): timeline, what is next
     and by when, the flat, the allowance and the expected handover (provisional where the
     plan is). A few small reads of plain columns: this page is what a rush of residents hits."""
     swap = case.compensation_mode in SWAP_MODES
     steps_rows = conn.execute(_CASE_STEPS, {"household_id": case.id}).all()
     done = {r.stage: r.actual_date for r in steps_rows if r.actual_date is not None}
+    mode = case.compensation_mode
     deadlines = with_step_deadlines(
-        plan_deadlines(conn, case.project_id, case.site_id, swap=swap),
-        {r.stage: r.deadline for r in steps_rows},
+        plan_deadlines(conn, case.project_id, case.site_id, mode=mode),
+        {r.stage: r.deadline for r in steps_rows if stages.on_path(mode, r.stage)},
     )
-    stages = [s for s in STAGE_ORDER if swap or s not in (Stage.SELECTED, Stage.HANDED_OVER)]
+    upcoming = stages.next_stage(mode, case.stage)
+    late = late_stages(mode, case.stage, deadlines, calendar or app_calendar(conn), today)
     steps: list[TimelineStep] = []
     next_step = None
-    for stage in stages:
+    for stage in stages.path(mode):
         due = deadlines.get(stage)
         done_on = done.get(stage)
         if done_on is not None:
             state = "done"
-        elif next_step is None:
+        elif stage == upcoming:
             state = "next"
         else:
             state = "later"
@@ -287,7 +291,7 @@ def case_status(conn: sa.Connection, case: sa.Row, today: date) -> CaseStatus:
             deadline=due.deadline if due else None,
             provisional=bool(due and due.provisional),
             state=state,
-            late=bool(due and done_on is None and due.deadline < today),
+            late=stage in late,
         )
         if state == "next":
             next_step = step

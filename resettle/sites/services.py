@@ -19,7 +19,8 @@ from resettle.auth.models import User
 from resettle.db import begin_write, money
 from resettle.errors import RuleViolation
 from resettle.households.models import Household, Stage
-from resettle.households.services import SWAP_MODES, record_step, stage_label, step_for
+from resettle.households.services import record_step, stage_label, step_for
+from resettle.households.stages import SWAP_MODES
 from resettle.sites.models import Building, ResettlementSite, Unit, UnitStatus
 from resettle.spreadsheets.problems import RowErrors
 from resettle.translate import gettext as _

@@ -8,7 +8,7 @@ reading: an estate late for one project is late), or the defaults 5 and 10 when 
 
 The overdue list is one SQL query, not a loop over households. Household stage deadlines are
 shared by every household of a project (they come from the plan nodes, see
-`plans.services.household_deadlines`), so each late (project, stage) pair is one indexed select
+`plans.deadlines`), so each late (project, stage) pair is one indexed select
 of the households still before that stage; a deadline entered on a household's own case step
 is one more select over the partial index of open step deadlines. Working days cannot be
 counted in SQL, so the level boundaries are turned into dates first: with a fixed `today`,
@@ -34,13 +34,20 @@ from resettle.auth.models import User
 from resettle.calendar import WorkCalendar
 from resettle.db import database_int, utcnow
 from resettle.errors import RuleViolation
-from resettle.households.models import STAGE_ORDER, CaseStep, CompensationMode, Household, Stage
+from resettle.households import stages
+from resettle.households.models import CaseStep, Household, Stage
 from resettle.i18n import STAGE_LABELS
 from resettle.notices.models import NoticeType
 from resettle.notices.services import chinese_date, draft_notices, store_notices
 from resettle.pdf import render_pdf
+from resettle.plans.deadlines import (
+    days_late,
+    first_deadline_late_by_at_most,
+    set_by_site,
+    sets_deadline,
+)
 from resettle.plans.models import Plan, PlanNode
-from resettle.plans.services import STAGE_RANK, app_calendar, stage_rank
+from resettle.plans.services import app_calendar
 from resettle.plans.supervision import LEVEL_LABELS, Level
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import ResettlementSite
@@ -66,7 +73,6 @@ FILE_LOCALE = "zh_Hans_CN"
 # The printed list and the Excel file are Chinese documents whatever the screen's language.
 OVERDUE_TITLE = "督查督办逾期清单"
 NO_UNIT_TEXT = "（未明确责任单位）"
-SWAP_MODES = (CompensationMode.SWAP.value, CompensationMode.MIXED.value)
 LEVEL_SEVERITY = {Level.SUPERVISE: 0, Level.WARN: 1, Level.REMIND: 2}
 
 KIND_LABELS = {ItemKind.NODE: _l("Plan node"), ItemKind.STEP: _l("Household")}
@@ -99,42 +105,29 @@ class Limits:
         return None
 
 
-def _first_day_late_at_most(calendar: WorkCalendar, today: date, k: int) -> date:
-    """The earliest deadline that is late by at most k working days on `today`."""
-    first, last = calendar.covered_range
-    lo, hi = first.toordinal(), last.toordinal()
-    if calendar.workdays_between(first, today) <= k:
-        return first
-    while lo < hi:  # days late falls as the deadline moves later
-        mid = (lo + hi) // 2
-        if calendar.workdays_between(date.fromordinal(mid), today) <= k:
-            hi = mid
-        else:
-            lo = mid + 1
-    return date.fromordinal(lo)
-
-
 def limits_for(
     calendar: WorkCalendar, today: date, remind_workdays: int, supervise_workdays: int
 ) -> Limits:
     """The date boundaries of the levels for one N (remind) and M (supervise)."""
     return Limits(
-        remind_through=_first_day_late_at_most(calendar, today, -remind_workdays - 1)
+        remind_through=first_deadline_late_by_at_most(calendar, today, -remind_workdays - 1)
         - timedelta(days=1),
-        late_before=_first_day_late_at_most(calendar, today, 0),
-        supervise_before=_first_day_late_at_most(calendar, today, supervise_workdays),
+        late_before=first_deadline_late_by_at_most(calendar, today, 0),
+        supervise_before=first_deadline_late_by_at_most(calendar, today, supervise_workdays),
     )
 
 
-def days_late(calendar: WorkCalendar, deadline: date, today: date) -> int:
-    """Working days from the deadline to today (0 or less: not late)."""
-    try:
-        return calendar.workdays_between(deadline, today)
-    except ValueError:  # a date outside the calendar's range: count calendar days
-        return (today - deadline).days
-
-
 # --- the overdue list ------------------------------------------------------------------------
+
+
+def item_key(
+    kind: ItemKind, node_id: int | None, household_id: int | None, stage: Stage | None
+) -> str:
+    """An open item's identity in forms and orders: n<node id> or h<household id>-<stage>
+    (`parse_key` reads it back)."""
+    if kind == ItemKind.NODE:
+        return f"n{node_id}"
+    return f"h{household_id}-{Stage(stage).value}"
 
 
 @dataclass
@@ -170,10 +163,8 @@ class OverdueItem:
 
     @property
     def key(self) -> str:
-        """The item's identity in forms: n<node id> or h<household id>-<stage>."""
-        if self.kind == ItemKind.NODE:
-            return f"n{self.node_id}"
-        return f"h{self.household_id}-{self.stage.value}"
+        """The item's identity in forms (`item_key`)."""
+        return item_key(self.kind, self.node_id, self.household_id, self.stage)
 
     @property
     def subject(self) -> str:
@@ -202,7 +193,6 @@ class _StageSource:
     unit: str | None
     person: str | None
     leader: str | None
-    swap_only: bool
 
 
 @dataclass
@@ -256,12 +246,12 @@ def _context(session: Session, today: date, calendar: WorkCalendar | None = None
         )
     ).all()
     for node, project_id, site_id in nodes:
-        if project_id is not None and node.stage != Stage.HANDED_OVER:
-            targets, swap_only = [project_id], False
-        elif site_id is not None and node.stage == Stage.HANDED_OVER:
-            targets, swap_only = [p.id for p in projects.values() if p.site_id == site_id], True
-        else:
+        if not sets_deadline(project_id, site_id, node.stage):
             continue
+        if set_by_site(node.stage):
+            targets = [p.id for p in projects.values() if p.site_id == site_id]
+        else:
+            targets = [project_id]
         for target in targets:
             sources.append(
                 _StageSource(
@@ -274,7 +264,6 @@ def _context(session: Session, today: date, calendar: WorkCalendar | None = None
                     node.responsible_unit,
                     node.responsible_person,
                     node.leader,
-                    swap_only,
                 )
             )
     return _Context(today, calendar, projects, sites, project_limits, plan_limits, sources)
@@ -352,20 +341,6 @@ def _node_select(ctx: _Context, filters: OverdueFilter, only_nodes: set[int] | N
     return query
 
 
-def _household_scope(query: Any, stage: Stage, swap_only: bool) -> Any:
-    """Only households whose path goes through `stage` (money-only ones skip the flat)."""
-    if swap_only:
-        return query.where(Household.compensation_mode.in_(SWAP_MODES))
-    if stage in (Stage.SELECTED, Stage.HANDED_OVER):
-        return query.where(
-            sa.or_(
-                Household.compensation_mode.is_(None),
-                Household.compensation_mode != CompensationMode.MONEY,
-            )
-        )
-    return query
-
-
 def _source_selects(
     ctx: _Context, filters: OverdueFilter, only_households: set[int] | None
 ) -> list[tuple[Any, tuple[str | None, date]]]:
@@ -387,7 +362,6 @@ def _source_selects(
         ):
             continue
         step = aliased(CaseStep)
-        before = [s for s in STAGE_ORDER if STAGE_RANK[s] < STAGE_RANK[source.stage]]
         query = (
             sa.select(
                 sa.literal(ItemKind.STEP.value, sa.String).label("kind"),
@@ -411,13 +385,13 @@ def _source_selects(
             .outerjoin(step, sa.and_(step.household_id == Household.id, step.stage == source.stage))
             .where(
                 Household.project_id == source.project_id,
-                Household.stage.in_(before),
+                stages.before_sql(Household.stage, source.stage),
+                stages.on_path_sql(Household.compensation_mode, source.stage),
                 # a deadline entered on the household's own step wins (selected below)
                 step.deadline.is_(None),
                 step.actual_date.is_(None),
             )
         )
-        query = _household_scope(query, source.stage, source.swap_only)
         if only_households is not None:
             query = query.where(Household.id.in_(only_households or {0}))
         selects.append((query, (source.unit, source.deadline)))
@@ -480,13 +454,8 @@ def _own_deadline_select(
             <= sa.case(
                 {k: v.remind_through for k, v in limits.items()}, value=Household.project_id
             ),
-            stage_rank(CaseStep.stage) > stage_rank(Household.stage),
-            # money-only households skip selection and handover
-            sa.or_(
-                CaseStep.stage.not_in([Stage.SELECTED, Stage.HANDED_OVER]),
-                Household.compensation_mode.is_(None),
-                Household.compensation_mode != CompensationMode.MONEY,
-            ),
+            stages.rank_sql(CaseStep.stage) > stages.rank_sql(Household.stage),
+            stages.on_path_sql(Household.compensation_mode, CaseStep.stage),
         )
     )
     if filters.project_id is not None:
@@ -691,11 +660,7 @@ def _open_order_keys(session: Session) -> dict[str, tuple[int, str]]:
     keys: dict[str, tuple[int, str]] = {}
     for order in orders:
         for item in order.items:
-            key = (
-                f"n{item.plan_node_id}"
-                if item.kind == ItemKind.NODE
-                else f"h{item.household_id}-{item.stage.value}"
-            )
+            key = item_key(item.kind, item.plan_node_id, item.household_id, item.stage)
             keys[key] = (order.id, order.number)
     return keys
 
@@ -831,15 +796,16 @@ def overdue_items(
     return summaries, _to_items(session, ctx, session.execute(query).all())
 
 
-def parse_key(key: str) -> tuple[str, int, Stage | None] | None:
-    """('n', node id, None) or ('h', household id, stage) from an item key; None if malformed."""
+def parse_key(key: str) -> tuple[ItemKind, int, Stage | None] | None:
+    """(NODE, node id, None) or (STEP, household id, stage) from an `item_key`; None if
+    malformed."""
     key = (key or "").strip()
     try:
         if key.startswith("n"):
-            return ("n", database_int(key[1:]), None)
+            return (ItemKind.NODE, database_int(key[1:]), None)
         if key.startswith("h") and "-" in key:
             household, stage = key[1:].split("-", 1)
-            return ("h", database_int(household), Stage(stage))
+            return (ItemKind.STEP, database_int(household), Stage(stage))
     except ValueError:
         return None
     return None
@@ -850,9 +816,9 @@ def items_by_keys(
 ) -> list[OverdueItem]:
     """The open items among `keys` (items done or not due any more are left out)."""
     parsed = [p for p in (parse_key(k) for k in keys) if p is not None]
-    nodes = {p[1] for p in parsed if p[0] == "n"}
-    households = {p[1] for p in parsed if p[0] == "h"}
-    wanted = {f"n{p[1]}" if p[0] == "n" else f"h{p[1]}-{p[2].value}" for p in parsed}
+    nodes = {number for kind, number, _stage in parsed if kind == ItemKind.NODE}
+    households = {number for kind, number, _stage in parsed if kind == ItemKind.STEP}
+    wanted = {item_key(kind, number, number, stage) for kind, number, stage in parsed}
     ctx = _context(session, today, calendar)
     parts = _components(ctx, OverdueFilter(), only_nodes=nodes, only_households=households)
     if not parts:
@@ -1000,7 +966,7 @@ def overdue_xlsx(
     with force_locale(FILE_LOCALE):
         levels = {level: str(label) for level, label in LEVEL_LABELS.items()}
         kinds = {kind: str(label) for kind, label in KIND_LABELS.items()}
-        stages = {stage: str(label) for stage, label in STAGE_LABELS.items()}
+        stage_words = {stage: str(label) for stage, label in STAGE_LABELS.items()}
     for item in items:
         values = {
             "level": levels[item.level],
@@ -1011,7 +977,7 @@ def overdue_xlsx(
             "kind": kinds[item.kind],
             "scope": item.scope,
             "subject": item.subject,
-            "what": item.node_name if item.kind == ItemKind.NODE else stages[item.stage],
+            "what": item.node_name if item.kind == ItemKind.NODE else stage_words[item.stage],
             "deadline": item.deadline,
             "provisional": "暂定" if item.provisional else "",
             "caseworker": item.caseworker or "",
@@ -1027,12 +993,6 @@ def overdue_xlsx(
 
 
 # --- supervision orders ----------------------------------------------------------------------
-
-
-def _item_key(item: SupervisionItem) -> str:
-    if item.kind == ItemKind.NODE:
-        return f"n{item.plan_node_id}"
-    return f"h{item.household_id}-{item.stage.value}"
 
 
 @dataclass
@@ -1180,7 +1140,7 @@ def items_done(session: Session, order: SupervisionOrder) -> dict[int, date | bo
         if node_ids
         else {}
     )
-    stages = (
+    current_stages = (
         dict(
             session.execute(
                 sa.select(Household.id, Household.stage).where(Household.id.in_(household_ids))
@@ -1207,8 +1167,8 @@ def items_done(session: Session, order: SupervisionOrder) -> dict[int, date | bo
             done[item.id] = finished.get(item.plan_node_id) if item.plan_node_id else True
         else:
             when = actual.get((item.household_id, item.stage))
-            current = stages.get(item.household_id)
-            reached = current is not None and STAGE_RANK[current] >= STAGE_RANK[item.stage]
+            current = current_stages.get(item.household_id)
+            reached = current is not None and stages.reached(current, item.stage)
             done[item.id] = when or (True if reached else None)
     return done
 

@@ -7,9 +7,10 @@ from resettle.auth.models import User
 from resettle.auth.services import verify_password
 from resettle.demo.services import DEMO_AS_OF, reset_demo_accounts, seed_demo
 from resettle.extensions import db
-from resettle.households.models import STAGE_ORDER, CaseStep, CompensationMode, Household, Stage
+from resettle.households.models import CaseStep, CompensationMode, Household, Stage
+from resettle.households.stages import STAGE_ORDER
 from resettle.idnumbers import validate_id_number
-from resettle.plans.services import household_deadlines
+from resettle.plans.deadlines import household_deadlines
 from resettle.sites.models import Unit, UnitStatus
 
 
@@ -77,3 +78,59 @@ def test_demo_accounts_get_new_printed_passwords(app):
     for username, _role, password in credentials:
         user = db.session.scalar(sa.select(User).where(User.username == username))
         assert verify_password(user.password_hash, password)
+
+
+def test_every_demo_household_looks_the_same_to_staff_resident_and_supervision(
+    app, client, login_as, monkeypatch
+):
+    """On the demo data, for every household: the staff household page, the resident's case
+    page and the supervision overdue list show the same path, next stage, deadlines and
+    late stages."""
+    from datetime import date
+
+    from resettle.calendar import china_calendar
+    from resettle.households import stages
+    from resettle.public.services import case_status, find_case
+    from resettle.supervision.services import OverdueFilter, overdue_items
+    from tests.households.test_one_path import staff_timeline
+
+    with acting_as("demo-seed"):
+        seed_demo(db.session, households=160, seed=7)
+    monkeypatch.setattr("resettle.clock.today", lambda: DEMO_AS_OF)
+    login_as("supervisor")
+    calendar = china_calendar()
+    supervised: dict[int, dict[Stage, tuple[date, bool]]] = {}
+    for item in overdue_items(db.session, OverdueFilter(), DEMO_AS_OF, calendar=calendar)[1]:
+        if item.household_id is not None:
+            supervised.setdefault(item.household_id, {})[item.stage] = (
+                item.deadline,
+                item.days_late > 0,
+            )
+    households = list(db.session.scalars(sa.select(Household).order_by(Household.case_number)))
+    assert {h.compensation_mode for h in households} == {None, *CompensationMode}
+    conn = db.session.connection()
+    late_somewhere = 0
+    for h in households:
+        staff = staff_timeline(client, h)
+        public = case_status(
+            conn, find_case(conn, h.case_number, h.head_id_number[-6:]), DEMO_AS_OF, calendar
+        )
+        path = stages.path(h.compensation_mode)
+        upcoming = stages.next_stage(h.compensation_mode, h.stage)
+        where = f"{h.case_number} ({h.compensation_mode}, {h.stage})"
+        assert [s for s, *_ in staff] == [s.stage for s in public.steps] == list(path), where
+        assert [s for s, state, *_ in staff if state == "next"] == (
+            [upcoming] if upcoming else []
+        ), where
+        assert (public.next_step.stage if public.next_step else None) == upcoming, where
+        staff_deadlines = {s: due for s, _state, due, _late in staff if due}
+        assert staff_deadlines == {s.stage: s.deadline for s in public.steps if s.deadline}, where
+        staff_late = {s for s, _state, _due, late in staff if late}
+        assert staff_late == {s.stage for s in public.steps if s.late}, where
+        listed = supervised.get(h.id, {})
+        assert {s for s, (_due, late) in listed.items() if late} == staff_late, where
+        assert {s: due for s, (due, _late) in listed.items()} == {
+            s: staff_deadlines[s] for s in listed
+        }, where
+        late_somewhere += bool(staff_late)
+    assert late_somewhere  # the demo has late households, so the comparison means something

@@ -11,13 +11,13 @@ from resettle.calendar import china_calendar
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.households.models import CaseStep, CompensationMode, Stage
+from resettle.plans.deadlines import household_deadlines
 from resettle.plans.models import CalendarDay, OfficialYear, PlanKind
 from resettle.plans.services import (
     NodeData,
     add_calendar_day,
     add_months,
     app_calendar,
-    household_deadlines,
     months_started,
     plan_for_project,
     plan_for_site,
@@ -95,7 +95,7 @@ def test_household_deadlines_follow_the_project_plan(make_project, make_househol
 
 def test_overdue_households_follow_the_plan(make_project, make_household):
     from resettle.households.models import Household
-    from resettle.plans.services import overdue_condition
+    from resettle.plans.deadlines import late_households_condition
 
     project = make_project(land_delivery_date=date(2026, 6, 30))
     behind = make_household(project=project, stage=Stage.SURVEYED)
@@ -106,7 +106,11 @@ def test_overdue_households_follow_the_plan(make_project, make_household):
 
     def overdue(today):
         return set(
-            db.session.scalars(sa.select(Household.id).where(overdue_condition(db.session, today)))
+            db.session.scalars(
+                sa.select(Household.id).where(
+                    late_households_condition(db.session, today, china_calendar())
+                )
+            )
         )
 
     assert behind.id not in overdue(TODAY)

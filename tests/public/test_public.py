@@ -271,7 +271,8 @@ def test_the_residents_page_agrees_with_the_staff_services_for_every_demo_househ
     from resettle.funds.services import allowance_statement
     from resettle.households.models import Household
     from resettle.households.services import next_stage, record_payment, step_for
-    from resettle.plans.services import household_deadlines, replan_all
+    from resettle.plans.deadlines import household_deadlines
+    from resettle.plans.services import replan_all
     from resettle.public.services import lookup_case
 
     monkeypatch.setattr(clock, "today", lambda: DEMO_AS_OF)

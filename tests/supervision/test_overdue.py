@@ -128,7 +128,7 @@ def test_a_deadline_on_the_households_own_step_wins(project):
     assert signing[0].responsible_unit == "区房屋征收事务所"
 
 
-def test_the_estate_plan_sets_handover_for_swap_households_only():
+def test_the_estate_plan_sets_handover_for_households_that_may_get_a_flat():
     site = ResettlementSite(name="督办测试小区", promised_handover_date=date(2026, 6, 30))
     db.session.add(site)
     db.session.flush()
@@ -150,9 +150,10 @@ def test_the_estate_plan_sets_handover_for_swap_households_only():
     )
     swap = add_household(db.session, strict, stage=Stage.SELECTED, mode=CompensationMode.SWAP)
     money = add_household(db.session, strict, stage=Stage.DEMOLISHED, mode=CompensationMode.MONEY)
+    undecided = add_household(db.session, strict, stage=Stage.APPRAISED)  # no mode yet
     items = _items(OverdueFilter(project_id=strict.id))
     by_household = {i.household_id: i for i in items if i.household_id}
-    assert set(by_household) == {swap.id}
+    assert set(by_household) == {swap.id, undecided.id}
     assert money.id not in by_household
     step = by_household[swap.id]
     assert (step.stage, step.level, step.days_late, step.responsible_unit) == (

@@ -277,6 +277,16 @@ class PlanDeadline:
     deadline: date
     provisional: bool
     node: str
+    forecast: date | None = None  # the plan node's forecast finish, when scheduled from today
+    forecast_provisional: bool = False
+
+    @property
+    def expected(self) -> tuple[date, bool]:
+        """The date to expect and whether it is provisional: the forecast when the plan is
+        forecast to finish after the deadline, the deadline otherwise (never earlier)."""
+        if self.forecast is not None and self.forecast > self.deadline:
+            return self.forecast, self.forecast_provisional
+        return self.deadline, self.provisional
 
 
 def household_deadlines(session: Session, household: Household) -> dict[Stage, PlanDeadline]:
@@ -298,7 +308,14 @@ def household_deadlines(session: Session, household: Household) -> dict[Stage, P
 # Survey to demolition from the project's plan; the handover from the estate's plan (site_id
 # NULL for households that get no flat, which matches no plan).
 _PLAN_DEADLINES = (
-    sa.select(PlanNode.stage, PlanNode.planned_finish, PlanNode.provisional, PlanNode.name)
+    sa.select(
+        PlanNode.stage,
+        PlanNode.planned_finish,
+        PlanNode.provisional,
+        PlanNode.name,
+        PlanNode.forecast_finish,
+        PlanNode.forecast_provisional,
+    )
     .join(Plan, Plan.id == PlanNode.plan_id)
     .where(
         PlanNode.stage.is_not(None),
@@ -323,9 +340,7 @@ def plan_deadlines(
     rows = core_connection(session).execute(
         _PLAN_DEADLINES, {"project_id": project_id, "site_id": site_id if swap else None}
     )
-    return {
-        stage: PlanDeadline(finish, provisional, name) for stage, finish, provisional, name in rows
-    }
+    return {row.stage: PlanDeadline(*row[1:]) for row in rows}
 
 
 def with_step_deadlines(

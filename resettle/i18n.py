@@ -176,6 +176,7 @@ FIELD_LABELS = {
     "floor": _l("Floor"),
     "floors": _l("Floors"),
     "forecast_start": _l("Forecast start"),
+    "forecast_provisional": _l("Forecast provisional"),
     "full_name": _l("Full name"),
     "is_demo": _l("Demo account"),
     "is_template": _l("Template"),

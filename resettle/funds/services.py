@@ -425,13 +425,23 @@ class FundPlan:
     planned_total: Decimal = ZERO
     paid_total: Decimal = ZERO
     available_total: Decimal = ZERO
+    # The estate's handover date the months are planned with (forecast, else deadline).
+    handover_on: date | None = None
+    handover_provisional: bool = False
 
 
-def _plan_dates(session: Session, project: ExpropriationProject) -> dict[str, date | None]:
+def _plan_dates(session: Session, project: ExpropriationProject) -> dict[str, Any]:
     """Planned dates the plans give (from the plan that sets each, `plans.deadlines`): signing
-    and vacating deadlines from the project's plan, the forecast handover from the estate's."""
+    and vacating deadlines from the project's plan, the forecast handover from the estate's
+    (and whether that handover date is provisional)."""
     rows = session.execute(
-        sa.select(PlanNode.stage, PlanNode.planned_finish, PlanNode.forecast_finish, Plan.site_id)
+        sa.select(
+            PlanNode.stage,
+            PlanNode.planned_finish,
+            PlanNode.forecast_finish,
+            PlanNode.provisional,
+            PlanNode.forecast_provisional,
+        )
         .join(Plan, Plan.id == PlanNode.plan_id)
         .where(
             Plan.is_template.is_(False),
@@ -439,10 +449,16 @@ def _plan_dates(session: Session, project: ExpropriationProject) -> dict[str, da
             PlanNode.stage.in_([Stage.SIGNED, Stage.VACATED, Stage.HANDED_OVER]),
         )
     ).all()
-    out: dict[str, date | None] = {"signed": None, "vacated": None, "handed_over": None}
-    for stage, planned, forecast, _site in rows:
+    out: dict[str, Any] = {
+        "signed": None,
+        "vacated": None,
+        "handed_over": None,
+        "handed_over_provisional": False,
+    }
+    for stage, planned, forecast, provisional, forecast_provisional in rows:
         if stage == Stage.HANDED_OVER:
             out["handed_over"] = forecast or planned
+            out["handed_over_provisional"] = forecast_provisional if forecast else provisional
         else:
             out[stage.value] = planned
     return out
@@ -542,7 +558,11 @@ def fund_plan(
         bucket(month_index(paid_on)).paid += part
     for source in session.scalars(sa.select(FundSource).where(FundSource.project_id == project.id)):
         bucket(month_index(source.available_on)).available += source.amount
-    plan = FundPlan(households=households)
+    plan = FundPlan(
+        households=households,
+        handover_on=planned_dates["handed_over"],
+        handover_provisional=planned_dates["handed_over_provisional"],
+    )
     if not buckets:
         return plan
     this_month = month_index(today)

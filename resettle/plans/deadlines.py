@@ -65,10 +65,27 @@ class PlanDeadline:
     deadline: date
     provisional: bool
     node: str
+    forecast: date | None = None  # the plan node's forecast finish, when scheduled from today
+    forecast_provisional: bool = False
+
+    @property
+    def expected(self) -> tuple[date, bool]:
+        """The date to expect and whether it is provisional: the forecast when the plan is
+        forecast to finish after the deadline, the deadline otherwise (never earlier)."""
+        if self.forecast is not None and self.forecast > self.deadline:
+            return self.forecast, self.forecast_provisional
+        return self.deadline, self.provisional
 
 
 _PLAN_DEADLINES = (
-    sa.select(PlanNode.stage, PlanNode.planned_finish, PlanNode.provisional, PlanNode.name)
+    sa.select(
+        PlanNode.stage,
+        PlanNode.planned_finish,
+        PlanNode.provisional,
+        PlanNode.name,
+        PlanNode.forecast_finish,
+        PlanNode.forecast_provisional,
+    )
     .join(Plan, Plan.id == PlanNode.plan_id)
     .where(
         PlanNode.planned_finish.is_not(None),
@@ -90,11 +107,7 @@ def plan_deadlines(
         _PLAN_DEADLINES,
         {"project_id": project_id, "site_id": site_id if stages.gets_flat(mode) else None},
     )
-    return {
-        stage: PlanDeadline(finish, provisional, name)
-        for stage, finish, provisional, name in rows
-        if stages.on_path(mode, stage)
-    }
+    return {row.stage: PlanDeadline(*row[1:]) for row in rows if stages.on_path(mode, row.stage)}
 
 
 def with_step_deadlines(

@@ -61,8 +61,9 @@ class GanttRow:
     milestone: bool = False
     critical: bool = False
     late: bool = False  # positive slip or overdue
-    provisional: bool = False
+    provisional: bool = False  # the deadlines
     slip: int | None = None  # working days, positive = late
+    forecast_provisional: bool = False  # the forecast
 
 
 @dataclass(frozen=True)
@@ -347,6 +348,8 @@ def _row_svg(
         classes.append("late")
     if row.provisional:
         classes.append("provisional")
+    if row.forecast_provisional:
+        classes.append("forecast-provisional")
     if row.milestone:
         classes.append("milestone-row")
     out = [f'<g class="{" ".join(classes)}" data-id="{_xml_text(row.id)}">']
@@ -440,6 +443,12 @@ def _row_svg(
                 _diamond(cx, lower_top + lane / 2, lane / 2 + 2, "#fff", late_colour, "forecast")
             )
             ends.append(cx + lane / 2 + 2)
+            if row.forecast_provisional:
+                out.append(
+                    f'<line class="forecast-provisional-end" x1="{_num(cx)}" '
+                    f'y1="{_num(lower_top - 2)}" x2="{_num(cx)}" y2="{_num(top + h - 1)}" '
+                    f'stroke="{WARN}" stroke-width="1.2" stroke-dasharray="3 2"/>'
+                )
         else:
             bar, x_end = _bar(
                 scale,
@@ -453,6 +462,16 @@ def _row_svg(
             )
             out.append(bar)
             ends.append(x_end)
+            if row.forecast_provisional:
+                x1 = max(
+                    scale.x(min(forecast_first, row.forecast_finish)), x_end - 4 * scale.day_px
+                )
+                out.append(
+                    f'<rect class="forecast-provisional-end" x="{_num(x1)}" '
+                    f'y="{_num(lower_top - 1.5)}" width="{_num(x_end - x1)}" '
+                    f'height="{_num(lane + 3)}" fill="none" stroke="{WARN}" stroke-width="1.2" '
+                    f'stroke-dasharray="3 2"/>'
+                )
     if row.actual_start is not None or row.actual_finish is not None:
         actual_first = row.actual_start or row.actual_finish
         actual_last = row.actual_finish or max(today, actual_first)
@@ -475,7 +494,7 @@ def _row_svg(
     # Tags after the bars: provisional, then the slip.
     x_tag = max(ends) + 4
     small = m.font_size - 1
-    if row.provisional:
+    if row.provisional or (row.forecast_provisional and row.actual_finish is None):
         label = words["provisional"]
         out.append(
             f'<text class="provisional-tag" x="{_num(x_tag)}" y="{_num(baseline)}" '

@@ -108,6 +108,8 @@ class PlanNode(db.Model):
     slip: Mapped[int | None]
     critical: Mapped[bool] = mapped_column(default=False)
     provisional: Mapped[bool] = mapped_column(default=False)
+    # The forecast counts through (or lies in) a year without official holiday data.
+    forecast_provisional: Mapped[bool] = mapped_column(default=False)
 
     plan: Mapped[Plan] = relationship(back_populates="nodes")
     predecessors: Mapped[list[PlanLink]] = relationship(

@@ -212,6 +212,7 @@ def replan(
             node.planned_start = node.planned_finish = None
             node.forecast_start = node.forecast_finish = None
             node.slip, node.critical, node.provisional = None, False, False
+            node.forecast_provisional = False
         plan.schedule_error = (
             None if plan.is_template else _("No promised date: nothing to schedule from.")
         )
@@ -225,6 +226,7 @@ def replan(
         node.planned_start, node.planned_finish = r.start, r.finish
         node.forecast_start, node.forecast_finish = r.forecast_start, r.forecast_finish
         node.slip, node.critical, node.provisional = r.slip, bool(r.critical), r.provisional
+        node.forecast_provisional = r.forecast_provisional
     plan.scheduled_at = utcnow()
     plan.schedule_error = None
     session.flush()
@@ -272,6 +274,7 @@ class TransitionRisk:
     transition_end: date
     forecast_handover: date
     extra_months: int
+    forecast_provisional: bool  # the forecast handover is provisional (暂定)
 
 
 def months_started(start: date, end: date) -> int:
@@ -293,6 +296,9 @@ def transition_risks(session: Session, project: ExpropriationProject) -> list[Tr
     forecast = handover.forecast_finish or handover.planned_finish
     if forecast is None:
         return []
+    provisional = (
+        handover.forecast_provisional if handover.forecast_finish else handover.provisional
+    )
     rows = session.execute(
         sa.select(Household.id, Household.case_number, Household.head_name, CaseStep.actual_date)
         .join(CaseStep, CaseStep.household_id == Household.id)
@@ -318,6 +324,7 @@ def transition_risks(session: Session, project: ExpropriationProject) -> list[Tr
                     end,
                     forecast,
                     months_started(end, forecast),
+                    provisional,
                 )
             )
     return risks

@@ -76,6 +76,7 @@ def gantt_rows(plan: Plan) -> list[GanttRow]:
                 late=overdue or (node.slip or 0) > 0,
                 provisional=node.provisional,
                 slip=node.slip,
+                forecast_provisional=node.forecast_provisional,
             )
         )
     return rows

@@ -86,6 +86,7 @@ class GanttBar:
     forecast_finish: date | None
     provisional: bool
     late: bool
+    forecast_provisional: bool = False
     left: float = 0.0  # percentages of the chart's width
     width: float = 0.0
     done_left: float = 0.0
@@ -106,6 +107,7 @@ def public_gantt(session: Session, project: ExpropriationProject, today: date) -
             PlanNode.actual_finish,
             PlanNode.forecast_finish,
             PlanNode.provisional,
+            PlanNode.forecast_provisional,
         )
         .join(Plan, Plan.id == PlanNode.plan_id)
         .where(sa.or_(*owners), PlanNode.planned_finish.is_not(None))
@@ -121,7 +123,7 @@ def public_gantt(session: Session, project: ExpropriationProject, today: date) -
         return round((day - start).days / span * 100, 2)
 
     bars = []
-    for name, p_start, p_finish, a_start, a_finish, forecast, provisional in nodes:
+    for name, p_start, p_finish, a_start, a_finish, forecast, provisional, f_prov in nodes:
         p_start = p_start or p_finish
         done_from = a_start or (p_start if a_finish else None)
         done_to = a_finish or (today if a_start else None)
@@ -135,6 +137,7 @@ def public_gantt(session: Session, project: ExpropriationProject, today: date) -
                 actual_finish=a_finish,
                 forecast_finish=forecast,
                 provisional=provisional,
+                forecast_provisional=f_prov,
                 late=late,
                 left=pct(p_start),
                 width=max(pct(p_finish) - pct(p_start), 0.8),
@@ -255,6 +258,9 @@ class CaseStatus:
     allowance: dict[str, Any] | None
     handover: TimelineStep | None
     swap: bool
+    # The estate's forecast when it is later than the handover deadline, else the deadline.
+    expected_handover: date | None = None
+    expected_handover_provisional: bool = False
 
 
 def case_status(
@@ -302,6 +308,8 @@ def case_status(
         for site, building, entrance, number, area in units
     ]
     handover = next((s for s in steps if s.stage == Stage.HANDED_OVER), None)
+    handover_due = deadlines.get(Stage.HANDED_OVER) if handover is not None else None
+    expected, expected_provisional = handover_due.expected if handover_due else (None, False)
     return CaseStatus(
         case_number=case.case_number,
         name=mask_name(case.head_name),
@@ -313,6 +321,8 @@ def case_status(
         allowance=_allowance(conn, case, done, [u.area for u in units], today),
         handover=handover,
         swap=swap,
+        expected_handover=expected,
+        expected_handover_provisional=expected_provisional,
     )
 
 

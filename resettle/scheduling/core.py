@@ -33,6 +33,10 @@ Semantics (DOMAIN.md, "Back-scheduling"), on working-day *positions* of a WorkCa
   deadline start, the target and, with ``today``, today and its forecast start and finish, is
   provisional in the calendar (no official holiday data). That span contains every date the
   node's dates were computed from or stepped through.
+- forecast_provisional: the forecast alone, by the same rule (``provisional_span``): any year
+  from the earlier of today and the forecast start to the forecast finish is provisional, the
+  span the forward pass counted working days through. A finished node's forecast is its
+  recorded actual dates and never provisional; without ``today`` there is no forecast (False).
 """
 
 from __future__ import annotations
@@ -43,7 +47,14 @@ from datetime import date, datetime
 
 from resettle.calendar import WorkCalendar
 
-__all__ = ["Dependency", "Node", "ScheduleResult", "SchedulingError", "schedule"]
+__all__ = [
+    "Dependency",
+    "Node",
+    "ScheduleResult",
+    "SchedulingError",
+    "provisional_span",
+    "schedule",
+]
 
 
 class SchedulingError(ValueError):
@@ -94,6 +105,14 @@ class ScheduleResult:
     slip: int | None = None
     slack: int | None = None
     critical: bool | None = None
+    forecast_provisional: bool = False
+
+
+def provisional_span(calendar: WorkCalendar, *dates: date) -> bool:
+    """Whether dates computed by counting working days across these dates (or lying on one of
+    them) are provisional (暂定): some year from the earliest to the latest has no official data.
+    The one rule for deadlines and forecasts alike."""
+    return calendar.touches_provisional(min(dates), max(dates))
 
 
 def _is_int(value: object) -> bool:
@@ -247,9 +266,10 @@ def schedule(
     finishes = [date_at(p) for p in late_finish]
 
     if today is None:
-        touches = calendar.touches_provisional
         return {
-            node_id: ScheduleResult(node_id, starts[i], finishes[i], touches(starts[i], target))
+            node_id: ScheduleResult(
+                node_id, starts[i], finishes[i], provisional_span(calendar, starts[i], target)
+            )
             for i, node_id in enumerate(ids)
         }
 
@@ -292,8 +312,6 @@ def schedule(
     slack = [late_finish[i] - early_finish[i] for i in range(count)]
     open_slack = [slack[i] for i in range(count) if actual_finishes[i] is None]
     least_slack = min(open_slack) if open_slack else None
-    span_low, span_high = min(today, target), max(today, target)
-    touches = calendar.touches_provisional
     results: dict[str, ScheduleResult] = {}
     for i, node_id in enumerate(ids):
         finished = actual_finishes[i]
@@ -305,11 +323,13 @@ def schedule(
             node_id,
             starts[i],
             finishes[i],
-            touches(min(span_low, starts[i], forecast_start), max(span_high, forecast_finish)),
+            provisional_span(calendar, today, target, starts[i], forecast_start, forecast_finish),
             forecast_start=forecast_start,
             forecast_finish=forecast_finish,
             slip=-slack[i],
             slack=slack[i],
             critical=finished is None and slack[i] == least_slack,
+            forecast_provisional=finished is None
+            and provisional_span(calendar, today, forecast_start, forecast_finish),
         )
     return results

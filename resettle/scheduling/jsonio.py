@@ -11,7 +11,9 @@ Input::
                   "on": ["YYYY-MM-DD", ...],                   # optional: extra working days
                   "official": {"2027": {"off": [...], "on": [...]}}}}  # optional: published years
 
-Output: ``{"nodes": {"<id>": {"start", "finish", "provisional"}}}`` with dates as YYYY-MM-DD;
+Output: ``{"nodes": {"<id>": {"start", "finish", "provisional", "forecast_provisional"}}}``
+with dates as YYYY-MM-DD (``forecast_provisional``: the forecast counts through or lies in a
+year without holiday data; false without ``today``, when there is no forecast);
 with ``today`` each node also has ``forecast_start``, ``forecast_finish``, ``slip`` (working
 days, positive = late) and ``critical``. Unknown keys are refused so that typos do not pass
 silently. Every input error is a SchedulingError.
@@ -147,6 +149,7 @@ def schedule_from_json(data: dict[str, Any], today: date | None = None) -> dict[
             "start": result.start.isoformat(),
             "finish": result.finish.isoformat(),
             "provisional": result.provisional,
+            "forecast_provisional": result.forecast_provisional,
         }
         if result.forecast_start is not None and result.forecast_finish is not None:
             entry["forecast_start"] = result.forecast_start.isoformat()

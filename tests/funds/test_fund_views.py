@@ -133,3 +133,48 @@ def test_caseworker_cannot_reverse(client, login_as, make_household):
         client.post(f"/funds/payments/{payment.id}/reverse", data={"reason": "x"}).status_code
         == 403
     )
+
+
+def _handover_hint(page: str) -> str:
+    start = page.index('data-testid="handover-assumed"')
+    return page[start : page.index("</p>", start)]
+
+
+def test_fund_plan_says_which_handover_it_plans_with_and_marks_a_provisional_one(
+    client, login_as, make_project, make_household, monkeypatch
+):
+    from resettle import clock
+    from resettle.plans.services import plan_for_site, replan
+    from resettle.sites.models import ResettlementSite
+
+    today = date(2025, 4, 2)
+    monkeypatch.setattr(clock, "today", lambda: today)
+    site = ResettlementSite(name="超期苑", promised_handover_date=date(2026, 12, 31))
+    db.session.add(site)
+    db.session.flush()
+    project = _project_with_rule(make_project, site_id=site.id, transition_months=12)
+    h = make_household(
+        project=project,
+        stage=Stage.VACATED,
+        appraisal_value=D("1"),
+        compensation_mode=CompensationMode.SWAP,
+        entitled_area=D("85.32"),
+        legal_area=D("50.00"),
+    )
+    h.steps.append(CaseStep(stage=Stage.SIGNED, actual_date=date(2025, 3, 3)))
+    h.steps.append(CaseStep(stage=Stage.VACATED, actual_date=date(2025, 4, 1)))
+    db.session.flush()
+    plan = plan_for_site(db.session, site)
+    replan(db.session, plan, today=today)  # about 580 working days: forecast in 2027
+    handover = next(n for n in plan.nodes if n.key == "handover")
+    assert handover.forecast_finish.year == 2027
+    login_as(Role.LEADER)
+    hint = _handover_hint(client.get(f"/funds/projects/{project.id}").get_data(as_text=True))
+    assert handover.forecast_finish.isoformat() in hint and "暂定" in hint
+
+    for node in plan.nodes:  # a quicker build: forecast inside 2026
+        node.duration = {"topping": 60, "acceptance": 20}.get(node.key, node.duration)
+    replan(db.session, plan, today=today)
+    assert handover.forecast_finish.year == 2026
+    hint = _handover_hint(client.get(f"/funds/projects/{project.id}").get_data(as_text=True))
+    assert handover.forecast_finish.isoformat() in hint and "暂定" not in hint

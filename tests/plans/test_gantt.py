@@ -183,6 +183,66 @@ def test_provisional_dates_are_tagged(ctx):
     assert "暂定" not in texts(row_group(root, "签约"))
 
 
+def provisional_forecast_rows() -> list[GanttRow]:
+    """A deadline inside 2026 whose forecast runs into 2027, next to one forecast in 2026."""
+    return [
+        node(
+            "主体封顶",
+            date(2026, 10, 12),
+            date(2026, 12, 31),
+            forecast_start=date(2026, 11, 2),
+            forecast_finish=date(2027, 1, 22),
+            forecast_provisional=True,
+            late=True,
+            slip=15,
+        ),
+        node(
+            "竣工验收",
+            date(2026, 4, 1),
+            date(2026, 6, 30),
+            forecast_start=date(2026, 4, 1),
+            forecast_finish=date(2026, 6, 30),
+        ),
+        node(
+            "开工",
+            date(2026, 4, 1),
+            date(2026, 4, 1),
+            milestone=True,
+            forecast_start=date(2027, 1, 4),
+            forecast_finish=date(2027, 1, 4),
+            forecast_provisional=True,
+        ),
+    ]
+
+
+def test_a_provisional_forecast_is_tagged_and_its_end_dashed(ctx):
+    root = parse(render_gantt_svg(provisional_forecast_rows(), today=TODAY, title="计划"))
+
+    for name in ("主体封顶", "开工"):
+        row = row_group(root, name)
+        assert "暂定" in texts(row), name
+        ends = [e for e in row.iter() if e.get("class") == "forecast-provisional-end"]
+        assert ends and all(e.get("stroke-dasharray") for e in ends), name
+        assert not [e for e in row.iter() if e.get("class") == "provisional-end"]  # deadline
+    steady = row_group(root, "竣工验收")
+    assert "暂定" not in texts(steady)
+    assert not [e for e in steady.iter() if e.get("stroke-dasharray")]
+
+
+def test_the_printed_chart_marks_a_provisional_forecast(ctx):
+    data = render_gantt_pdf(
+        provisional_forecast_rows()[:2], today=TODAY, title="预测", made_at=datetime.now(UTC)
+    )
+    text = pdf_text(data)
+    assert "主体封顶东城区征收办李四王副区长暂定+15" in text  # the tag after its row
+    assert text.count("暂定") == 2  # that and the legend
+    data = render_gantt_pdf(
+        provisional_forecast_rows()[1:2], today=TODAY, title="预测", made_at=datetime.now(UTC)
+    )
+    text = pdf_text(data)
+    assert "竣工验收" in text and text.count("暂定") == 1  # the legend only
+
+
 def test_time_scale_shows_chinese_months_and_weeks(ctx):
     rows = [node("签约", date(2026, 3, 2), date(2026, 5, 29))]
     root = parse(render_gantt_svg(rows, today=TODAY, title="计划"))

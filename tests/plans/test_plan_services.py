@@ -228,6 +228,34 @@ def test_plan_reaching_into_a_year_without_data_is_provisional(make_project):
     assert handover.provisional is True
 
 
+def test_a_forecast_through_2027_is_stored_as_provisional_until_2027_is_entered(make_project):
+    # the estate needs about 580 working days: from mid-2025 its forecast runs into 2027
+    site = ResettlementSite(name="臻雅苑", promised_handover_date=date(2026, 12, 31))
+    db.session.add(site)
+    db.session.flush()
+    plan = plan_for_site(db.session, site)
+    replan(db.session, plan, today=TODAY)
+    handover = next(n for n in plan.nodes if n.key == "handover")
+    assert handover.forecast_finish.year == 2027
+    assert handover.forecast_provisional is True
+    siting = next(n for n in plan.nodes if n.key == "siting")  # forecast in 2025
+    assert siting.forecast_provisional is False
+    db.session.add(OfficialYear(year=2027, note="国办发明电"))
+    db.session.flush()
+    replan(db.session, plan, today=TODAY)
+    assert handover.forecast_finish.year == 2027
+    assert handover.forecast_provisional is False
+
+
+def test_a_forecast_ending_in_2026_is_not_provisional(make_project):
+    project = make_project(land_delivery_date=date(2026, 6, 30))
+    plan = plan_for_project(db.session, project)
+    replan(db.session, plan, today=TODAY)
+    finishes = [n.forecast_finish for n in plan.nodes]
+    assert max(finishes).year == 2026 and min(finishes).year == 2025
+    assert [n.forecast_provisional for n in plan.nodes] == [False] * len(plan.nodes)
+
+
 def test_months(make_project):
     assert add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
     assert months_started(date(2025, 1, 10), date(2025, 3, 10)) == 2
@@ -268,6 +296,7 @@ def test_transition_overrun_is_flagged_with_extra_months(make_project, make_hous
         risk.forecast_handover == next(n for n in plan.nodes if n.key == "handover").forecast_finish
     )
     assert risk.extra_months == months_started(date(2026, 3, 3), risk.forecast_handover)
+    assert risk.forecast_handover.year == 2027 and risk.forecast_provisional is True
     # handover deadline reaches the swap households through the estate's plan
     assert (
         _deadline(late, Stage.HANDED_OVER)

@@ -6,8 +6,10 @@ import sqlalchemy as sa
 
 from resettle.auth.models import Role
 from resettle.extensions import db
+from resettle.households.models import CaseStep, CompensationMode, Stage
 from resettle.plans.models import CalendarDay, Plan
-from resettle.plans.services import plan_for_project, replan
+from resettle.plans.services import NodeData, plan_for_project, plan_for_site, replan, save_node
+from resettle.sites.models import ResettlementSite
 
 
 def _plan(make_project, **overrides):
@@ -147,3 +149,85 @@ def test_admin_adds_a_local_non_working_day_and_plans_move(client, login_as, mak
 def test_calendar_is_for_admins(client, login_as):
     login_as(Role.CASEWORKER)
     assert client.get("/plans/calendar").status_code == 403
+
+
+def _badge_after(page: str, testid: str) -> str:
+    """The cell with this test id, as text (its date and any badge)."""
+    start = page.index(f'data-testid="{testid}"')
+    return page[start : page.index("</td>", start)]
+
+
+def test_a_forecast_through_2027_is_marked_provisional_in_the_plan_table(
+    client, login_as, make_project, make_household
+):
+    # About 580 working days from mid-2025: the estate is forecast to be handed over in 2027.
+    site = ResettlementSite(name="东城臻雅苑", promised_handover_date=date(2026, 12, 31))
+    db.session.add(site)
+    db.session.flush()
+    project = make_project(site_id=site.id, transition_months=12)
+    waiting = make_household(
+        project=project, stage=Stage.VACATED, compensation_mode=CompensationMode.SWAP
+    )
+    waiting.steps.append(CaseStep(stage=Stage.VACATED, actual_date=date(2025, 3, 3)))
+    db.session.flush()
+    plan = plan_for_site(db.session, site)
+    replan(db.session, plan, today=date(2025, 6, 2))
+    handover = next(n for n in plan.nodes if n.key == "handover")
+    assert handover.forecast_finish.year == 2027
+    login_as(Role.LEADER)
+    page = client.get(f"/plans/{plan.id}").get_data(as_text=True)
+
+    cell = _badge_after(page, "forecast-handover")
+    assert handover.forecast_finish.isoformat() in cell and "暂定" in cell
+    siting = _badge_after(page, "forecast-siting")  # forecast in 2025
+    assert "2025-" in siting and "暂定" not in siting
+    # the transition-overrun table: the household's flat is forecast in 2027, provisionally
+    overrun = _badge_after(page, f"overrun-forecast-{waiting.id}")
+    assert handover.forecast_finish.isoformat() in overrun and "暂定" in overrun
+
+
+def test_forecasts_inside_2026_are_not_marked_provisional(client, login_as, make_project):
+    _project, plan = _plan(make_project)
+    login_as(Role.LEADER)
+    page = client.get(f"/plans/{plan.id}").get_data(as_text=True)
+    for node in plan.nodes:
+        cell = _badge_after(page, f"forecast-{node.key}")
+        assert node.forecast_finish.isoformat() in cell and "暂定" not in cell
+
+
+def test_an_overrun_forecast_inside_2026_is_not_marked_provisional(
+    client, login_as, make_project, make_household
+):
+    site = ResettlementSite(name="西城苑", promised_handover_date=date(2026, 6, 30))
+    db.session.add(site)
+    db.session.flush()
+    project = make_project(site_id=site.id, transition_months=12)
+    waiting = make_household(
+        project=project, stage=Stage.VACATED, compensation_mode=CompensationMode.SWAP
+    )
+    waiting.steps.append(CaseStep(stage=Stage.VACATED, actual_date=date(2025, 1, 6)))
+    db.session.flush()
+    plan = plan_for_site(db.session, site)
+    today = date(2025, 12, 1)
+    # only the handover is left: started, 20 working days, forecast in 2025-12 or 2026-01
+    for node in plan.nodes:
+        if node.key != "handover":
+            node.actual_start = node.actual_finish = date(2025, 11, 28)
+    handover = next(n for n in plan.nodes if n.key == "handover")
+    save_node(
+        db.session,
+        plan,
+        handover,
+        NodeData(
+            name=handover.name,
+            duration=60,
+            stage=handover.stage,
+            predecessors=tuple((link.predecessor_id, link.lag) for link in handover.predecessors),
+        ),
+        today=today,
+    )
+    assert handover.forecast_finish.year == 2026 and not handover.forecast_provisional
+    login_as(Role.LEADER)
+    page = client.get(f"/plans/{plan.id}").get_data(as_text=True)
+    overrun = _badge_after(page, f"overrun-forecast-{waiting.id}")
+    assert handover.forecast_finish.isoformat() in overrun and "暂定" not in overrun

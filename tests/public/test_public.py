@@ -23,6 +23,9 @@ from resettle.extensions import db, limiter
 from resettle.households.models import CaseStep, CompensationMode, Stage
 from resettle.notices.models import NoticeType
 from resettle.notices.services import issue_notice
+from resettle.plans.models import PlanNode
+from resettle.plans.services import plan_for_site, replan
+from resettle.sites.models import ResettlementSite
 from tests.conftest import FreshContextClient, make_test_app
 from tests.pdf import pdf_text
 from tests.supervision import add_plan, id_number
@@ -326,3 +329,61 @@ def test_the_residents_page_agrees_with_the_staff_services_for_every_demo_househ
             u.building.site.name + u.label for u in sorted(h.units, key=lambda u: u.id)
         ]
     assert with_allowance >= 10 and paid >= 3  # households in transition, some paid
+
+
+def _estate_for(case, promised: date, durations: dict[str, int] | None = None):
+    """An estate for the case's project, its plan scheduled from TODAY (the default template,
+    about 580 working days, unless some durations are given)."""
+    site = ResettlementSite(name="东城臻雅苑", promised_handover_date=promised)
+    db.session.add(site)
+    db.session.flush()
+    case.project.site_id = site.id
+    plan = plan_for_site(db.session, site)
+    for node in plan.nodes:
+        node.duration = (durations or {}).get(node.key, node.duration)
+    replan(db.session, plan, today=TODAY)
+    db.session.flush()
+    return next(n for n in plan.nodes if n.key == "handover")
+
+
+def _handover_line(page: str) -> str:
+    start = page.index("预计交房")
+    return page[start : page.index("</p>", start)]
+
+
+def test_a_resident_expects_the_forecast_handover_marked_provisional_through_2027(client, case):
+    handover = _estate_for(case, date(2026, 12, 31))
+    assert handover.forecast_finish.year == 2027  # later than the promised 2026-12-31
+    page = _lookup(client, case.case_number, "31002X").get_data(as_text=True)
+    line = _handover_line(page)
+    assert handover.forecast_finish.isoformat() in line and "暂定" in line
+    assert "（预测；计划期限为 2026-12-31）" in line  # the deadline, said beside it
+
+
+def test_a_resident_expects_a_forecast_inside_2026_without_provisional(client, case):
+    # a shorter build: forecast in 2026, after the promised 2025-12-31
+    handover = _estate_for(case, date(2025, 12, 31), {"topping": 60, "acceptance": 20})
+    assert handover.forecast_finish.year == 2026
+    page = _lookup(client, case.case_number, "31002X").get_data(as_text=True)
+    line = _handover_line(page)
+    assert handover.forecast_finish.isoformat() in line and "暂定" not in line
+
+
+def test_a_resident_ahead_of_plan_expects_the_deadline_not_an_earlier_forecast(client, case):
+    handover = _estate_for(case, date(2026, 12, 31), {"topping": 60, "acceptance": 20})
+    assert handover.forecast_finish < handover.planned_finish == date(2026, 12, 31)
+    page = _lookup(client, case.case_number, "31002X").get_data(as_text=True)
+    line = _handover_line(page)
+    assert "2026-12-31" in line and handover.forecast_finish.isoformat() not in line
+    assert "暂定" not in line
+
+
+def test_the_project_chart_marks_a_provisional_forecast(client, case):
+    handover = _estate_for(case, date(2026, 12, 31))
+    build = db.session.scalar(
+        sa.select(PlanNode).where(PlanNode.plan_id == handover.plan_id, PlanNode.key == "siting")
+    )
+    page = client.get(f"/public/projects/{case.project.code}").get_data(as_text=True)
+    expected = f'预计 {handover.forecast_finish.isoformat()} <span class="pub-tag">暂定</span>'
+    assert expected in page
+    assert f"预计 {build.forecast_finish.isoformat()} <span" not in page  # 2025: no tag

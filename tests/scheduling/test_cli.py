@@ -17,6 +17,9 @@ PLAN = {
 }
 
 
+NOT_FORECAST = {"forecast_provisional": False}
+
+
 def run(tmp_path, data, *args: str):
     path = tmp_path / "plan.json"
     path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
@@ -29,9 +32,24 @@ def test_prints_deadlines_as_json(tmp_path):
     # done: 10-11 (调休 Sat); sign ends 2 working days before: 10-9; survey before the holiday
     assert json.loads(result.stdout) == {
         "nodes": {
-            "survey": {"start": "2025-09-28", "finish": "2025-09-29", "provisional": False},
-            "sign": {"start": "2025-09-30", "finish": "2025-10-09", "provisional": False},
-            "done": {"start": "2025-10-11", "finish": "2025-10-11", "provisional": False},
+            "survey": {
+                "start": "2025-09-28",
+                "finish": "2025-09-29",
+                "provisional": False,
+                **NOT_FORECAST,
+            },
+            "sign": {
+                "start": "2025-09-30",
+                "finish": "2025-10-09",
+                "provisional": False,
+                **NOT_FORECAST,
+            },
+            "done": {
+                "start": "2025-10-11",
+                "finish": "2025-10-11",
+                "provisional": False,
+                **NOT_FORECAST,
+            },
         }
     }
 
@@ -46,6 +64,7 @@ def test_today_adds_forecast_slip_and_critical(tmp_path):
         "start": "2025-09-28",
         "finish": "2025-09-29",
         "provisional": False,
+        "forecast_provisional": False,
         "forecast_start": "2025-09-26",
         "forecast_finish": "2025-09-30",  # not finished: today at the earliest
         "slip": 1,
@@ -65,7 +84,28 @@ def test_provisional_plan(tmp_path):
         "start": "2027-02-25",
         "finish": "2027-03-01",
         "provisional": True,
+        "forecast_provisional": False,  # no --today: no forecast
     }
+
+
+def test_forecast_running_into_2027_is_marked_provisional_in_the_json(tmp_path):
+    plan = {
+        "target": "2026-12-31",
+        "nodes": [
+            {"id": "build", "duration": 20},
+            {"id": "handover", "duration": 10, "depends": [{"id": "build"}]},
+        ],
+    }
+    result = run(tmp_path, plan, "--today", "2026-12-01")
+    assert result.exit_code == 0, result.output
+    nodes = json.loads(result.stdout)["nodes"]
+    assert nodes["handover"]["forecast_finish"].startswith("2027-")
+    assert nodes["handover"]["forecast_provisional"] is True
+    assert nodes["build"]["forecast_finish"].startswith("2026-")
+    assert nodes["build"]["forecast_provisional"] is False
+    result = run(tmp_path, plan, "--today", "2026-09-01")
+    nodes = json.loads(result.stdout)["nodes"]
+    assert [n["forecast_provisional"] for n in nodes.values()] == [False, False]
 
 
 def test_calendar_section_is_applied(tmp_path):

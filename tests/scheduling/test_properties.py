@@ -92,6 +92,11 @@ def test_forward_pass(nodes, target, today):
         assert r.provisional == CAL.touches_provisional(
             min(r.start, today, r.forecast_start), max(target, today, r.forecast_finish)
         )
+        # the forecast alone: provisional exactly when a year it counted through has no data
+        assert r.forecast_provisional == any(
+            y in CAL.provisional_years
+            for y in range(min(today, r.forecast_start).year, r.forecast_finish.year + 1)
+        )
     least = min(r.slack for r in result.values())
     assert {k for k, r in result.items() if r.critical} == {
         k for k, r in result.items() if r.slack == least

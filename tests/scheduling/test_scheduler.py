@@ -158,6 +158,45 @@ def test_forecast_reaching_into_2027_makes_only_that_node_provisional():
     assert result["long"].provisional is True
 
 
+def test_a_forecast_chain_through_2027_is_forecast_provisional():
+    # deadlines inside 2026, but the chain is forecast to run on into January 2027
+    plan = [Node("a", 20), Node("b", 10, after("a"))]
+    result = schedule(plan, D(2026, 12, 31), CAL, today=D(2026, 12, 1))
+    a, b = result["a"], result["b"]
+    assert b.forecast_finish.year == 2027 and a.forecast_finish.year == 2026
+    assert b.forecast_provisional is True
+    assert a.forecast_provisional is False  # counted from 2026-12-01 to 2026-12-28, no 2027 day
+
+
+def test_a_forecast_chain_ending_in_2026_is_not_forecast_provisional():
+    plan = [Node("a", 20), Node("b", 10, after("a"))]
+    result = schedule(plan, D(2026, 12, 31), CAL, today=D(2026, 9, 1))
+    assert [r.forecast_finish.year for r in result.values()] == [2026, 2026]
+    assert [r.forecast_provisional for r in result.values()] == [False, False]
+
+
+def test_a_forecast_inside_2027_is_provisional_whatever_the_deadline():
+    # target in 2028: the deadlines are provisional, and so is the forecast lying in 2027
+    plan = [Node("a", 5, actual_start=D(2026, 12, 28))]
+    result = schedule(plan, D(2028, 6, 30), CAL, today=D(2026, 12, 31))["a"]
+    assert result.forecast_start == D(2026, 12, 28) and result.forecast_finish.year == 2027
+    assert result.forecast_provisional is True
+
+
+def test_a_finished_node_forecasts_its_actual_dates_not_provisionally():
+    plan = [Node("a", 5, actual_start=D(2026, 3, 2), actual_finish=D(2026, 3, 6))]
+    result = schedule(plan, D(2027, 6, 30), CAL, today=D(2026, 3, 9))["a"]
+    assert result.provisional is True  # its deadline is counted back from 2027
+    assert result.forecast_finish == D(2026, 3, 6) and result.forecast_provisional is False
+
+
+def test_an_official_2027_clears_the_forecast_flag():
+    cal = WorkCalendar(official_years={2027: ([D(2027, 1, 1)], [])})
+    plan = [Node("a", 20), Node("b", 10, after("a"))]
+    b = schedule(plan, D(2026, 12, 31), cal, today=D(2026, 12, 1))["b"]
+    assert b.forecast_finish.year == 2027 and b.forecast_provisional is False
+
+
 # -- forward pass -----------------------------------------------------------------------------
 
 
@@ -335,8 +374,18 @@ def test_schedule_from_json_with_calendar_section():
     assert schedule_from_json(data, None) == {
         "nodes": {
             # b 3-14; a finishes 2 working days before: 3-12, 3-11 (3-13 off)
-            "a": {"start": "2025-03-10", "finish": "2025-03-11", "provisional": False},
-            "b": {"start": "2025-03-14", "finish": "2025-03-14", "provisional": False},
+            "a": {
+                "start": "2025-03-10",
+                "finish": "2025-03-11",
+                "provisional": False,
+                "forecast_provisional": False,
+            },
+            "b": {
+                "start": "2025-03-14",
+                "finish": "2025-03-14",
+                "provisional": False,
+                "forecast_provisional": False,
+            },
         }
     }
 
@@ -351,4 +400,5 @@ def test_schedule_from_json_official_years():
         "start": "2027-09-30",
         "finish": "2027-09-30",
         "provisional": False,
+        "forecast_provisional": False,
     }

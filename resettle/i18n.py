@@ -72,6 +72,7 @@ ACTION_LABELS = {
 ENTITY_LABELS = {
     "User": _l("User"),
     "PasswordHistory": _l("Earlier password"),
+    "UserProject": _l("Project of an account"),
     "ExpropriationProject": _l("Expropriation project"),
     "ResettlementSite": _l("Resettlement estate"),
     "Building": _l("Building"),
@@ -256,6 +257,7 @@ FIELD_LABELS = {
     "password_hash": _l("Password"),
     "session_token": _l("Session token"),
     "must_change_password": _l("Must change the password"),
+    "all_projects": _l("Every project"),
     "password_changed_at": _l("Password set at"),
     "version": _l("Version"),
     "withdrawal_reason": _l("Reason for withdrawal"),
@@ -274,6 +276,7 @@ ENTITY_FIELD_LABELS = {
     ("PendingUpload", "kind"): _l("Kind"),
     ("FundSource", "name"): _l("Source name"),
     ("PasswordHistory", "user_id"): _l("Account"),
+    ("UserProject", "user_id"): _l("Account"),
     ("PlanNode", "name"): _l("Node"),
     ("Plan", "name"): _l("Plan"),
     ("ExpropriationProject", "name"): _l("Project name"),

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from resettle.db import UTCDateTime, str_enum, utcnow
 from resettle.extensions import db
@@ -42,10 +42,27 @@ class User(UserMixin, db.Model):
     # A password set by someone else (a new account, a reset) is changed at the next login.
     must_change_password: Mapped[bool] = mapped_column(default=False)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The projects (片区) the account works in; with all_projects every one (admins always).
+    all_projects: Mapped[bool] = mapped_column(default=False)
     # Every session of the account carries this token; a new one ends them all at once.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_hex(16))
 
     __table_args__ = (sa.CheckConstraint("failed_logins >= 0", name="failed_logins_nonneg"),)
+
+    project_links = relationship(
+        "UserProject", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
+    )
+
+    @property
+    def sees_every_project(self) -> bool:
+        """Admins, and accounts the admin gave every project (the district's supervision office,
+        leaders), are bounded by no project."""
+        return self.role == Role.ADMIN or self.all_projects
+
+    @property
+    def project_ids(self) -> frozenset[int]:
+        """The ids of the projects this account is given (ignoring `sees_every_project`)."""
+        return frozenset(link.project_id for link in self.project_links)
 
     @property
     def is_active(self) -> bool:  # Flask-Login
@@ -78,3 +95,17 @@ class PasswordHistory(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserProject(db.Model):
+    """A project (片区) a staff account works in: it sees and changes only these projects'
+    records (unless it sees every project)."""
+
+    __tablename__ = "user_projects"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("expropriation_projects.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -18,6 +18,7 @@ from resettle.households.models import Stage
 from resettle.households.stages import STAGE_ORDER
 from resettle.i18n import STAGE_LABELS
 from resettle.plans import bp
+from resettle.plans.deadlines import is_late
 from resettle.plans.forms import CalendarDayForm, NodeForm, OfficialYearForm
 from resettle.plans.gantt import GanttRow, render_gantt_pdf, render_gantt_svg
 from resettle.plans.models import CalendarDay, OfficialYear, Plan, PlanKind, PlanNode
@@ -53,11 +54,12 @@ def can_edit_plan(user: Any, plan: Plan) -> bool:
 def gantt_rows(plan: Plan) -> list[GanttRow]:
     """The plan's scheduled nodes as wall-chart rows."""
     today = clock.today()
+    calendar = app_calendar(db.session)
     rows = []
     for node in plan.nodes:
         if node.planned_start is None or node.planned_finish is None:
             continue
-        overdue = node.actual_finish is None and node.planned_finish < today
+        overdue = is_late(calendar, node.planned_finish, today, node.actual_finish is not None)
         rows.append(
             GanttRow(
                 id=node.key,

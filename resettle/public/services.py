@@ -35,7 +35,7 @@ from resettle.households.services import stage_label
 from resettle.households.stages import SWAP_MODES
 from resettle.notices.models import Notice, NoticeType
 from resettle.notices.services import NOTICE_TYPE_LABELS, verify_notice
-from resettle.plans.deadlines import late_stages, plan_deadlines, with_step_deadlines
+from resettle.plans.deadlines import is_late, late_stages, plan_deadlines, with_step_deadlines
 from resettle.plans.models import Plan, PlanNode
 from resettle.plans.services import app_calendar
 from resettle.privacy import mask_name
@@ -122,12 +122,13 @@ def public_gantt(session: Session, project: ExpropriationProject, today: date) -
     def pct(day: date) -> float:
         return round((day - start).days / span * 100, 2)
 
+    calendar = app_calendar(session)
     bars = []
     for name, p_start, p_finish, a_start, a_finish, forecast, provisional, f_prov in nodes:
         p_start = p_start or p_finish
         done_from = a_start or (p_start if a_finish else None)
         done_to = a_finish or (today if a_start else None)
-        late = a_finish > p_finish if a_finish else today > p_finish
+        late = a_finish > p_finish if a_finish else is_late(calendar, p_finish, today, False)
         bars.append(
             GanttBar(
                 name=name,

@@ -15,7 +15,9 @@ from tests.dbs import fresh_database
 # SQLite's reflection cannot read lower(username); test_usernames_differ_in_more_than_case
 # checks that index on both databases.
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
-@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
+@pytest.mark.filterwarnings(
+    "ignore:autogenerate skipping metadata-specified expression-based index"
+)
 def test_upgrade_matches_models_and_downgrade_upgrade_round_trips(tmp_path):
     app = make_test_app(fresh_database("migrations", tmp_path))
     with app.app_context():

@@ -213,3 +213,21 @@ def test_the_households_own_deadline_wins_on_every_page(client, login_as, monkey
     thursday = date(2025, 6, 19)
     monkeypatch.setattr("resettle.clock.today", lambda: thursday)
     assert late_everywhere(client, household, thursday) == dict.fromkeys(pages, True)
+
+
+def test_the_wall_charts_count_late_in_working_days(monkeypatch):
+    """The staff wall chart and the public project chart say late as every other page does."""
+    from resettle.plans.views import gantt_rows
+    from resettle.public.services import public_gantt
+
+    project = add_project(db.session)
+    plan = add_plan(
+        db.session,
+        project=project,
+        nodes=[{"name": "签约", "stage": Stage.SIGNED, "deadline": FRIDAY, "unit": "征收所"}],
+    )
+    for today, late in ((SATURDAY, False), (MONDAY, True)):
+        monkeypatch.setattr("resettle.clock.today", lambda today=today: today)
+        (row,) = gantt_rows(plan)
+        (bar,) = public_gantt(db.session, project, today)["bars"]
+        assert (row.late, bar.late) == (late, late), today

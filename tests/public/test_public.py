@@ -142,6 +142,8 @@ def limited(app):
     limiter.reset()
     yield limited_app.test_client()
     limiter.reset()
+    # The limiter is one object for every app: the suite's app goes on without limits.
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
 
 
 def test_failed_tries_on_one_case_are_refused_for_a_while_then_the_address(limited, case):

@@ -16,6 +16,7 @@ from flask import Flask
 from markupsafe import escape
 
 from resettle.auth.models import Role, User
+from resettle.db import write_collision
 from resettle.extensions import db
 from resettle.funds.models import Payment
 from resettle.households.models import CaseStep, Household, Stage
@@ -198,4 +199,52 @@ def test_the_same_step_sent_three_times_at_once_is_recorded_once(tmp_path):
             )
         ).all()
         assert [(s.actual_date, s.note) for s in steps] == [(date(2025, 5, 6), "评估报告已送达")]
+        db.session.remove()
+
+
+def test_only_a_second_copy_counts_as_sent_twice_other_database_errors_stay_errors(
+    make_household,
+):
+    """The handler tells "sent twice" only for what a second copy causes (a unique constraint
+    of the schema); a broken rule (a check constraint) stays an error page."""
+    household = make_household()
+    values = {
+        "household_id": household.id,
+        "kind": "compensation",
+        "paid_on": date(2025, 6, 10),
+        "payee": "张三",
+        "voucher_number": "PZ-1",
+        "amount": Decimal("10.00"),
+    }
+    db.session.execute(sa.insert(Payment).values(**values))
+    refused = {}
+    for name, changed in (("copy", {}), ("zero", {"voucher_number": "PZ-2", "amount": 0})):
+        with pytest.raises(sa.exc.IntegrityError) as caught:
+            with db.session.begin_nested():
+                db.session.execute(sa.insert(Payment).values(**{**values, **changed}))
+        refused[name] = write_collision(caught.value, db.metadata)
+    assert refused == {"copy": "conflict", "zero": None}
+
+
+@pytest.mark.no_transaction
+def test_undo_sent_three_times_at_once_undoes_one_step(tmp_path):
+    app = migrated_app_for_threads("double_undo", tmp_path, SENDS)
+    household_id = _office(app, stage=Stage.SIGNED)
+    with app.app_context():
+        db.session.execute(sa.update(User).values(role=Role.SUPERVISOR))
+        db.session.commit()
+        db.session.remove()
+    undo = {"reason": "签约日期录错", "stage": "signed"}
+    answers = _send_at_once(app, f"/households/{household_id}/undo", [undo] * SENDS)
+
+    assert {status for status, _page in answers} <= {200, 302}
+    changed, told = _messages(
+        app,
+        "The case has changed since the page was opened (the form was sent twice, or someone "
+        "else recorded or undid a step); nothing was undone.",
+        TOLD_TWICE,
+    )
+    assert sum(changed in page or told in page for _status, page in answers) == SENDS - 1
+    with app.app_context():
+        assert db.session.get(Household, household_id).stage == Stage.APPRAISED
         db.session.remove()

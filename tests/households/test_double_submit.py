@@ -85,10 +85,10 @@ def _messages(app: Flask, *msgids: str, **values: str) -> list[str]:
         return [str(escape(msg(msgid, **values))) for msgid in msgids]
 
 
-def _success(app: Flask, msgid: str) -> str:
+def _success(app: Flask, msgid: str, **values: str) -> str:
     """The green note a saved form leaves on the next page (a whole note, not a part of
     another message)."""
-    (text,) = _messages(app, msgid)
+    (text,) = _messages(app, msgid, **values)
     return f'<div class="flash flash-success" role="status">{text}</div>'
 
 
@@ -248,3 +248,32 @@ def test_undo_sent_three_times_at_once_undoes_one_step(tmp_path):
     with app.app_context():
         assert db.session.get(Household, household_id).stage == Stage.APPRAISED
         db.session.remove()
+
+
+@pytest.mark.no_transaction
+def test_a_reversal_sent_three_times_at_once_reverses_the_payment_once(tmp_path):
+    app = migrated_app_for_threads("double_reversal", tmp_path, SENDS)
+    household_id = _office(app)
+    with app.app_context():
+        db.session.execute(sa.update(User).values(role=Role.SUPERVISOR))
+        db.session.add(
+            Payment(
+                household_id=household_id,
+                kind="compensation",
+                amount=Decimal("1000.00"),
+                paid_on=date(2025, 6, 10),
+                voucher_number="PZ-R",
+                payee="住户",
+            )
+        )
+        db.session.commit()
+        payment_id = db.session.scalar(sa.select(Payment.id))
+        db.session.remove()
+    forms = [{"reason": f"重复录入{n}"} for n in range(SENDS)]
+    answers = _send_at_once(app, f"/funds/payments/{payment_id}/reverse", forms)
+
+    assert [status for status, _page in answers] == [302] * SENDS
+    recorded = _success(app, "Payment %(voucher)s reversed.", voucher="PZ-R")
+    already, told = _messages(app, "This payment is reversed already.", TOLD_TWICE)
+    assert sum(recorded in page for _status, page in answers) == 1
+    assert sum(already in page or told in page for _status, page in answers) == SENDS - 1

@@ -7,13 +7,27 @@ import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
+import sqlalchemy as sa
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, logout_user
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import IntegerConverter
 
 from config import BaseConfig, load_config
-from resettle.db import INTEGER_MAX, database_int
+from resettle.db import INTEGER_MAX, database_int, write_collision
 from resettle.translate import gettext as _
 
 log = logging.getLogger(__name__)
@@ -175,6 +189,23 @@ def _register_hooks(app: Flask) -> None:
             abort(400)
 
     @app.before_request
+    def queue_staff_writes() -> None:
+        """A staff form sent (a POST) reads and then writes: on SQLite its transaction takes
+        the write lock before anything is read (BEGIN IMMEDIATE), so a double click or two
+        people at once queue on the lock and the second one sees what the first saved,
+        instead of failing with "database is locked". Resident pages and views marked
+        `parses_before_writing` (an upload read for seconds) are left out."""
+        if request.method != "POST" or request.path.startswith("/public"):
+            return
+        view = app.view_functions.get(request.endpoint or "")
+        if view is None or getattr(view, "parses_before_writing", False):
+            return
+        from resettle.db import begin_write
+        from resettle.extensions import db
+
+        begin_write(db.session)
+
+    @app.before_request
     def end_idle_sessions() -> Any:
         if session_user() is None:
             return None
@@ -285,6 +316,38 @@ def _register_error_pages(app: Flask) -> None:
             429, _("Too many attempts"), _("Too many attempts. Please wait a while and try again.")
         )
 
+    @app.errorhandler(StaleDataError)
+    @app.errorhandler(sa.exc.IntegrityError)
+    @app.errorhandler(sa.exc.OperationalError)
+    def write_collided(exc: Exception) -> Any:
+        """A form sent twice at once (a double click) or by two people at the same moment: the
+        database let one through and refused the other. That one is told so, with the page to
+        check, instead of an error page; any other database error stays an error."""
+        collision = write_collision(exc, db.metadata)
+        if collision is None:
+            raise exc  # an error page (500), or the traceback in tests
+        db.session.rollback()
+        log.info(
+            "request %s: concurrent write refused (%s): %s", g.get("request_id"), collision, exc
+        )
+        if collision == "busy":
+            flash(
+                _(
+                    "The system is busy saving other work; nothing was saved. Please try again in a moment."
+                ),
+                "error",
+            )
+        else:
+            flash(
+                _(
+                    "This was saved by another request at the same moment (the form was sent "
+                    "twice, or someone else saved first), so nothing was saved twice. Check the "
+                    "page before trying again."
+                ),
+                "error",
+            )
+        return redirect(page_to_check())
+
     @app.errorhandler(500)
     def server_error(exc: Exception) -> Any:
         db.session.rollback()
@@ -296,6 +359,32 @@ def _register_error_pages(app: Flask) -> None:
                 "The system could not complete the request. Give the request id to the administrator."
             ),
         )
+
+
+def page_to_check() -> str:
+    """Where a refused form send goes back to: the page the form was on (a path of this
+    site), else the nearest page above the form's address (/households/5/payments →
+    /households/5), else the start page."""
+    from werkzeug.exceptions import HTTPException
+    from werkzeug.routing import RequestRedirect
+
+    from resettle.auth.views import safe_next
+
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if parts.netloc == request.host and (back := safe_next(parts.path)):
+        return back + (f"?{parts.query}" if parts.query else "")
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    path = request.path.rstrip("/")
+    while path:
+        try:
+            adapter.match(path, method="GET")
+            return request.script_root + path
+        except RequestRedirect as redirected:
+            return redirected.new_url
+        except HTTPException:
+            path = path.rsplit("/", 1)[0]
+    return url_for("dashboard.index")
 
 
 def _register_cli(app: Flask) -> None:

@@ -110,6 +110,79 @@ def begin_write(session: Session | scoped_session, *, must_open: bool = False) -
     session.connection(execution_options={"sqlite_begin_immediate": True})
 
 
+def parses_before_writing(view: Any) -> Any:
+    """Mark a view that reads an upload for seconds before it writes: its POST is not queued on
+    SQLite's write lock from the start (the app's `queue_staff_writes`), so it does not hold
+    every other save up while it parses."""
+    view.parses_before_writing = True
+    return view
+
+
+# SQLSTATEs of PostgreSQL that mean "another transaction got there first": a unique
+# violation, a serialization failure and a deadlock.
+_PG_UNIQUE_VIOLATION = "23505"
+_PG_RETRY_STATES = frozenset({"40001", "40P01"})
+
+
+def write_collision(exc: BaseException, metadata: sa.MetaData) -> str | None:
+    """What a failed write says about requests at the same moment: "conflict" when another one
+    saved first (a row changed under an ORM version check, a unique constraint or index of
+    `metadata` refused the second copy, PostgreSQL chose a deadlock or serialization victim),
+    "busy" when SQLite's write lock stayed taken longer than the busy timeout, else None (a
+    real error). A double submit or two people at once end in one of the first two."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    if isinstance(exc, StaleDataError):
+        return "conflict"
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return None
+    original = exc.orig
+    state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    text = str(original)
+    if isinstance(exc, sa.exc.IntegrityError):
+        if state == _PG_UNIQUE_VIOLATION:
+            diag = getattr(original, "diag", None)
+            name = getattr(diag, "constraint_name", None)
+            return "conflict" if name in _unique_names(metadata) else None
+        if text.startswith("UNIQUE constraint failed: "):  # SQLite names table.column, …
+            columns = text.removeprefix("UNIQUE constraint failed: ").split(", ")
+            return "conflict" if tuple(columns) in _unique_columns(metadata) else None
+        return None
+    if isinstance(exc, sa.exc.OperationalError):
+        if state in _PG_RETRY_STATES:
+            return "conflict"
+        if text in ("database is locked", "database table is locked"):
+            return "busy"
+    return None
+
+
+def _unique_names(metadata: sa.MetaData) -> set[str]:
+    """The names of the unique constraints and unique indexes (PostgreSQL reports these)."""
+    names: set[str] = set()
+    for table in metadata.tables.values():
+        names.update(
+            str(c.name)
+            for c in table.constraints
+            if isinstance(c, sa.UniqueConstraint | sa.PrimaryKeyConstraint) and c.name
+        )
+        names.update(str(i.name) for i in table.indexes if i.unique and i.name)
+    return names
+
+
+def _unique_columns(metadata: sa.MetaData) -> set[tuple[str, ...]]:
+    """The `table.column` lists of the unique constraints and indexes (SQLite reports these)."""
+    found: set[tuple[str, ...]] = set()
+    for table in metadata.tables.values():
+        keys = [
+            c.columns
+            for c in table.constraints
+            if isinstance(c, sa.UniqueConstraint | sa.PrimaryKeyConstraint)
+        ] + [i.columns for i in table.indexes if i.unique]
+        for columns in keys:
+            found.add(tuple(f"{table.name}.{column.name}" for column in columns))
+    return found
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -362,6 +362,9 @@ def reverse_payment(session: Session, payment: Payment, *, reason: str, user: Us
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation(_("Give a reason for the reversal."), "reason")
+    # The row as it is now, locked until the commit (PostgreSQL; SQLite queues the whole write):
+    # a reversal sent twice at once reverses once, and the second is told.
+    session.refresh(payment, with_for_update=True)
     if payment.reversed_at is not None:
         raise RuleViolation(_("This payment is reversed already."), "reason")
     payment.reversed_at = utcnow()

@@ -103,6 +103,8 @@ class StepForm(FlaskForm):
 
 class UndoForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    # the stage the page showed as the latest: a second send of the form undoes nothing more
+    stage = HiddenField()
 
 
 class PaymentForm(FlaskForm):

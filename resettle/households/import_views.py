@@ -18,7 +18,7 @@ from wtforms.validators import InputRequired
 from resettle import clock
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
-from resettle.db import database_int
+from resettle.db import database_int, parses_before_writing
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.households import bp, ledger
@@ -88,6 +88,7 @@ def _help_columns() -> dict[str, Any]:
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@parses_before_writing
 @role_required(Role.ADMIN, Role.CASEWORKER)
 def import_form():
     form = _form()

@@ -462,11 +462,27 @@ def record_step(
     return step
 
 
-def undo_last_step(session: Session, household: Household, *, reason: str, user: User) -> Stage:
-    """Take back the latest recorded step (a supervisor's correction, with a reason)."""
+def undo_last_step(
+    session: Session,
+    household: Household,
+    *,
+    reason: str,
+    user: User,
+    shown: str | None = None,
+) -> Stage:
+    """Take back the latest recorded step (a supervisor's correction, with a reason); with
+    `shown`, only if that is still the latest step (the form sent twice undoes one step)."""
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation(_("Give a reason for undoing the step."), "reason")
+    if shown is not None and shown != household.stage.value:
+        raise RuleViolation(
+            _(
+                "The case has changed since the page was opened (the form was sent twice, or "
+                "someone else recorded or undid a step); nothing was undone."
+            ),
+            "reason",
+        )
     if household.stage == Stage.SURVEYED:
         raise RuleViolation(
             _("The survey is the first step and cannot be undone; correct its data instead."),

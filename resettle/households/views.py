@@ -195,7 +195,7 @@ def _detail(household: Household, **forms: Any) -> str:
         summary=household_summary(household),
         steps=steps,
         step_form=step_form,
-        undo_form=forms.get("undo_form") or UndoForm(),
+        undo_form=_undo_form(household, forms.get("undo_form")),
         payment_form=payment_form,
         events=history(db.session, "Household", household.id),
         id_number=household.head_id_number
@@ -206,6 +206,14 @@ def _detail(household: Household, **forms: Any) -> str:
         can_edit=current_user.role in EDITORS,
         can_undo=current_user.role in (Role.SUPERVISOR, Role.ADMIN),
     )
+
+
+def _undo_form(household: Household, form: UndoForm | None) -> UndoForm:
+    """The undo form, naming the step it undoes (the latest one on the page)."""
+    form = form or UndoForm()
+    if not form.stage.data:
+        form.stage.data = household.stage.value
+    return form
 
 
 @bp.route("/<int:household_id>")
@@ -327,7 +335,11 @@ def undo(household_id: int):
     if form.validate_on_submit():
         try:
             undone = undo_last_step(
-                db.session, household, reason=form.reason.data, user=current_user
+                db.session,
+                household,
+                reason=form.reason.data,
+                user=current_user,
+                shown=form.stage.data or None,
             )
         except RuleViolation as exc:
             db.session.rollback()

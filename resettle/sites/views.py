@@ -19,6 +19,7 @@ from flask_login import current_user
 from resettle import clock
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
+from resettle.db import parses_before_writing
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.forms import show_violation
@@ -232,6 +233,7 @@ def import_template():
 
 
 @bp.route("/<int:site_id>/import", methods=["GET", "POST"])
+@parses_before_writing
 @role_required(*STAFF)
 def import_units_upload(site_id: int):
     """Upload the flats file and see what it would change (nothing is saved yet)."""

@@ -1,6 +1,7 @@
 """The compiled catalog is made when the app starts: a plain clone shows Chinese without `make`."""
 
 import gettext
+import json
 import os
 import shutil
 import subprocess
@@ -24,32 +25,52 @@ def _translations_without_mo(tmp_path: Path) -> Path:
 
 
 # A fresh interpreter: Flask-Babel keeps loaded catalogs for the whole process, so only a new
-# process shows what a first start after a clone shows.
+# process shows what a first start after a clone shows (`flask db upgrade`, `flask demo seed`).
 FIRST_START = """
-import sys
+import json, sys
+import sqlalchemy as sa
+from flask_migrate import upgrade
 from resettle import create_app
-app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+from resettle.audit.services import acting_as
+from resettle.demo.services import seed_demo
+from resettle.disclosure.models import Disclosure, DisclosureKind
+from resettle.extensions import db
+from resettle.plans.models import Plan
+app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite:///" + sys.argv[2],
                   "BABEL_TRANSLATION_DIRECTORIES": sys.argv[1]})
-print(app.test_client().get("/login").get_data(as_text=True))
+with app.app_context():
+    upgrade()
+    with acting_as("demo-seed"):
+        seed_demo(db.session, households=30, seed=3)
+    db.session.commit()
+    money = db.session.scalar(sa.select(Disclosure).where(Disclosure.kind == DisclosureKind.COMPENSATION))
+    print(json.dumps({
+        "page": app.test_client().get("/login").get_data(as_text=True),
+        "plans": sorted(set(db.session.scalars(sa.select(Plan.name)))),
+        "modes": sorted({row["mode"] for row in money.rows}),
+        "lines": sorted({line["label"] for row in money.rows for line in row["lines"]}),
+    }))
 """
 
 
-def test_a_first_start_without_the_compiled_catalog_makes_it_and_shows_chinese(tmp_path):
+def test_a_first_start_without_the_compiled_catalog_makes_it_and_data_is_chinese(tmp_path):
     directory = _translations_without_mo(tmp_path)
     mo = directory / "zh_Hans_CN/LC_MESSAGES/messages.mo"
     assert not mo.exists()
-    page = subprocess.run(
-        [sys.executable, "-c", FIRST_START, str(directory)],
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_START, str(directory), str(tmp_path / "first.db")],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
         env={**os.environ, "RESETTLE_CONFIG": ""},
     ).stdout
+    seen = json.loads(out.splitlines()[-1])
     assert mo.exists()
-    assert "登录" in page and "Log in" not in page
-    with mo.open("rb") as f:
-        assert gettext.GNUTranslations(f).gettext("Property swap") == "产权调换"
+    assert "登录" in seen["page"] and "Log in" not in seen["page"]
+    assert seen["plans"] == ["安置房项目默认计划", "征收项目默认计划"]
+    assert set(seen["modes"]) <= {"货币补偿", "产权调换", "货币补偿与产权调换"}
+    assert "被征收房屋价值补偿" in seen["lines"] and "House value compensation" not in seen["lines"]
 
 
 def test_a_catalog_older_than_its_po_is_compiled_again(tmp_path):

@@ -77,3 +77,32 @@ def test_demo_accounts_get_new_printed_passwords(app):
     for username, _role, password in credentials:
         user = db.session.scalar(sa.select(User).where(User.username == username))
         assert verify_password(user.password_hash, password)
+
+
+def test_demo_data_is_chinese_whoever_loads_it(app):
+    """Seeded while the page language is English: plan names and the sealed disclosure rows are
+    still Chinese."""
+    from flask import session
+
+    from resettle.disclosure.models import Disclosure, DisclosureKind
+    from resettle.plans.models import Plan
+    from resettle.translate import gettext
+
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        assert gettext("Property swap") == "Property swap"
+        with acting_as("demo-seed"):
+            seed_demo(db.session, households=40, seed=5)
+    assert set(db.session.scalars(sa.select(Plan.name))) == {
+        "征收项目默认计划",
+        "安置房项目默认计划",
+    }
+    rows = [
+        row
+        for d in db.session.scalars(
+            sa.select(Disclosure).where(Disclosure.kind == DisclosureKind.COMPENSATION)
+        )
+        for row in d.rows
+    ]
+    assert rows and {row["mode"] for row in rows} <= {"货币补偿", "产权调换", "货币补偿与产权调换"}
+    assert "被征收房屋价值补偿" in {line["label"] for row in rows for line in row["lines"]}

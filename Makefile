@@ -47,7 +47,7 @@ translations: $(CATALOG).mo
 
 # After adding strings: extract them, merge into the catalog, then translate the new entries.
 translations-update: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o /tmp/resettle-messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k chinese --no-location --sort-output -o /tmp/resettle-messages.pot .
 	$(VENV)/bin/pybabel update -i /tmp/resettle-messages.pot -d resettle/translations --no-fuzzy-matching -w 100
 
 run: system-run install translations

@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(config: BaseConfig | dict[str, Any] | str | None = None) -> Flask:
-    """Build the application. No queries and no migrations run here."""
+    """Build the application. No queries and no migrations run here; a translation catalog
+    whose .mo is missing or older than its .po is compiled (resettle/catalogs.py)."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
@@ -87,10 +88,13 @@ def _init_extensions(app: Flask) -> None:
     from pathlib import Path
 
     from resettle.audit import services as _audit_services  # noqa: F401  (flush listener)
+    from resettle.catalogs import compile_stale_catalogs
     from resettle.extensions import babel, csrf, db, limiter, login_manager, migrate
     from resettle.i18n import select_locale, select_timezone
     from resettle.translate import install_jinja_gettext
 
+    for directory in app.config.get("BABEL_TRANSLATION_DIRECTORIES", "translations").split(";"):
+        compile_stale_catalogs(Path(app.root_path, directory))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)

@@ -14,7 +14,13 @@ demo_cli = AppGroup("demo", help="Demo data.")
 
 
 @demo_cli.command("seed")
-@click.option("--households", default=400, show_default=True, type=click.IntRange(1, 200_000))
+@click.option(
+    "--households",
+    default=400,
+    show_default=True,
+    type=click.IntRange(1, 200_000),
+    help="The estate has 600 flats and gets more buildings when more households need one.",
+)
 @click.option("--seed", default=2025, show_default=True, type=int, help="Same seed, same data.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has projects already.")
 def seed(households: int, seed: int, if_empty: bool) -> None:

@@ -1,4 +1,5 @@
-"""Deterministic demo data: two projects, one estate with about 600 flats, households at every stage."""
+"""Deterministic demo data: two projects, one estate with 600 flats (more buildings when more
+households need a flat), households at every stage."""
 
 from __future__ import annotations
 
@@ -114,27 +115,60 @@ def _build_site(
     complete_units: list[Unit] = []
     other_units: list[Unit] = []
     for b in range(1, SITE["buildings"] + 1):
-        building = Building(
-            site=site,
-            name=f"{b}#楼",
-            floors=SITE["floors"],
-            complete=b <= SITE["complete_buildings"],
+        complete = b <= SITE["complete_buildings"]
+        (complete_units if complete else other_units).extend(
+            _add_building(session, rng, site, complete=complete)
         )
-        session.add(building)
-        for entrance in SITE["entrances"]:
-            for floor in range(1, SITE["floors"] + 1):
-                for flat in range(1, SITE["flats_per_floor"] + 1):
-                    unit = Unit(
-                        building=building,
-                        entrance=entrance,
-                        floor=floor,
-                        number=f"{floor}{flat:02d}",
-                        area=rng.choice(SITE["areas"]),
-                        status=UnitStatus.AVAILABLE,
-                    )
-                    session.add(unit)
-                    (complete_units if building.complete else other_units).append(unit)
     return site, complete_units, other_units
+
+
+def _add_building(
+    session: Session, rng: random.Random, site: ResettlementSite, *, complete: bool
+) -> list[Unit]:
+    """One more building of the estate (named by its number) with its flats, all available."""
+    building = Building(
+        site=site,
+        name=f"{len(site.buildings) + 1}#楼",
+        floors=SITE["floors"],
+        complete=complete,
+    )
+    session.add(building)
+    units = []
+    for entrance in SITE["entrances"]:
+        for floor in range(1, SITE["floors"] + 1):
+            for flat in range(1, SITE["flats_per_floor"] + 1):
+                unit = Unit(
+                    building=building,
+                    entrance=entrance,
+                    floor=floor,
+                    number=f"{floor}{flat:02d}",
+                    area=rng.choice(SITE["areas"]),
+                    status=UnitStatus.AVAILABLE,
+                )
+                session.add(unit)
+                units.append(unit)
+    return units
+
+
+def _take_unit(
+    session: Session,
+    rng: random.Random,
+    site: ResettlementSite,
+    pools: dict[bool, list[Unit]],
+    *,
+    handed: bool,
+) -> Unit:
+    """A free flat for a household that selected one: in a complete building when it was
+    handed over (else three in ten there too). When the estate has no such flat left, it
+    gets another building, so any number of households finds a flat."""
+    complete = handed or rng.random() < 0.3
+    if not pools[complete] and not handed and pools[not complete]:
+        complete = not complete  # a flat not yet handed over may be in either kind
+    if not pools[complete]:
+        extra = _add_building(session, rng, site, complete=complete)
+        rng.shuffle(extra)
+        pools[complete].extend(extra)
+    return pools[complete].pop()
 
 
 def _valid_id(fake: Faker, min_age: int, max_age: int) -> str:
@@ -183,6 +217,7 @@ def seed_demo(session: Session, *, households: int = 400, seed: int = 2025) -> d
     site, complete_units, other_units = _build_site(session, rng)
     rng.shuffle(complete_units)
     rng.shuffle(other_units)
+    pools = {True: complete_units, False: other_units}
     created = 0
     projects = []
     for p_index, spec in enumerate(PROJECTS):
@@ -222,10 +257,7 @@ def seed_demo(session: Session, *, households: int = 400, seed: int = 2025) -> d
                 selection_order += 1
                 household.selection_order = selection_order
                 handed = household.stage != Stage.SELECTED
-                pool = complete_units if handed or rng.random() < 0.3 else other_units
-                if not pool:
-                    pool = complete_units or other_units
-                unit = pool.pop()
+                unit = _take_unit(session, rng, site, pools, handed=handed)
                 unit.household = household
                 unit.status = UnitStatus.HANDED_OVER if handed else UnitStatus.ALLOCATED
         created += count

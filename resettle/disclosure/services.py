@@ -16,11 +16,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import force_locale
 from sqlalchemy.orm import Session, selectinload
 
 from resettle import clock
 from resettle.auth.models import Role, User
+from resettle.chinese import in_chinese
 from resettle.db import utcnow
 from resettle.disclosure.models import Disclosure, DisclosureKind, DisclosureStatus
 from resettle.errors import RuleViolation
@@ -78,7 +78,6 @@ _FROM_STAGE = {
     DisclosureKind.SELECTION: Stage.SELECTED,
 }
 MAX_PERIOD_DAYS = 366
-ROOT_LOCALE = "zh_Hans_CN"
 
 # An address down to its street: 东城区解放路123号4单元 → 东城区解放路. The cut is after the last
 # street word (路 街 巷 弄 道 大道 村 …) before the first digit; with none, before the first digit.
@@ -151,7 +150,7 @@ def snapshot_rows(
         ).order_by(Household.selection_order, Household.case_number)
     else:
         query = query.order_by(Household.case_number)
-    with force_locale(ROOT_LOCALE):
+    with in_chinese():
         return [public_row(kind, h, session, as_of) for h in session.scalars(query)]
 
 

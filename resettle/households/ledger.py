@@ -19,7 +19,6 @@ from typing import IO, Any
 
 import openpyxl
 import sqlalchemy as sa
-from flask_babel import force_locale
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy.orm import Session
@@ -28,6 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from resettle import clock
 from resettle.audit.services import record_core_inserts
 from resettle.auth.models import User
+from resettle.chinese import in_chinese
 from resettle.db import utcnow
 from resettle.errors import RuleViolation
 from resettle.households.models import CaseStep, CompensationMode, Household, HouseholdMember, Stage
@@ -52,7 +52,6 @@ from resettle.translate import gettext as _
 from resettle.translate import lazy_gettext as _l
 
 # The language of the files: headers, stage and mode names are Chinese whatever the UI shows.
-FILE_LOCALE = "zh_Hans_CN"
 PREVIEW_ROWS = 20
 
 
@@ -1274,7 +1273,7 @@ def export_households(
     headers = [COLUMN_BY_FIELD[f].header if f != "stage" else STAGE_HEADER for f in fields]
     workbook = openpyxl.Workbook(write_only=True)
     ws = _sheet(workbook, "被征收户", fields, headers)
-    with force_locale(FILE_LOCALE):
+    with in_chinese():
         stages = {s: str(label) for s, label in STAGE_LABELS.items()}
         modes = {m: str(label) for m, label in MODE_LABELS.items()}
     for household, survey_date in session.execute(query):

@@ -33,6 +33,7 @@ from werkzeug.routing import BuildError
 
 from resettle import clock
 from resettle.auth.models import User
+from resettle.chinese import in_chinese
 from resettle.db import begin_write, utcnow
 from resettle.errors import RuleViolation
 from resettle.funds.services import AllowanceStatement, allowance_statement
@@ -457,7 +458,8 @@ def render_notices(
 ) -> RenderedDocument:
     """One PDF/A-3b document with a page (or more) per notice; entries are plain dicts with
     `template` and `n` (the notice's data). Laid out once, with the shared FontConfiguration."""
-    html = render_html(DOCUMENT_TEMPLATE, title=title, made_at=made_at, entries=entries)
+    with in_chinese():  # an archived notice is a Chinese document, whoever issues it
+        html = render_html(DOCUMENT_TEMPLATE, title=title, made_at=made_at, entries=entries)
     app = current_app._get_current_object()
     with RENDER_LOCK:
         document = HTML(
@@ -585,10 +587,12 @@ def store_notices(
 def _statement(
     session: Session, household: Household, notice_type: NoticeType, today: date
 ) -> AllowanceStatement | None:
-    """The allowance statement an allowance notice prints (None for the other types)."""
+    """The allowance statement an allowance notice prints (None for the other types), its
+    lines in Chinese like the rest of the notice."""
     if notice_type != NoticeType.ALLOWANCE:
         return None
-    return allowance_statement(session, household, as_of=today)
+    with in_chinese():
+        return allowance_statement(session, household, as_of=today)
 
 
 def issue_notice(
@@ -615,11 +619,13 @@ def issue_notice(
     )
     drafts = draft_notices(session, notice_type, [details], [household.id], issued_on=today)
     made_at = utcnow()
+    with in_chinese():
+        title = f"{NOTICE_TYPE_LABELS[notice_type]} {drafts[0].number}"
     return store_notices(
         session,
         drafts,
         made_at=made_at,
-        title=f"{NOTICE_TYPE_LABELS[notice_type]} {drafts[0].number}",
+        title=title,
         user=user,
         issued_on=today,
     )[0]
@@ -696,11 +702,13 @@ def issue_batch(
     drafts = draft_notices(
         session, notice_type, details_list, [h.id for h in ordered], issued_on=today
     )
+    with in_chinese():
+        title = str(NOTICE_TYPE_LABELS[notice_type])
     notices = store_notices(
         session,
         drafts,
         made_at=utcnow(),
-        title=str(NOTICE_TYPE_LABELS[notice_type]),
+        title=title,
         user=user,
         issued_on=today,
     )

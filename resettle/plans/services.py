@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from resettle import clock
 from resettle.audit.services import record_event
 from resettle.calendar import WorkCalendar, outside_calendar
+from resettle.chinese import chinese, in_chinese
 from resettle.db import utcnow
 from resettle.errors import RuleViolation
 from resettle.households.models import CaseStep, Household, Stage
@@ -110,7 +111,11 @@ def template_for(session: Session, kind: PlanKind) -> Plan:
     if template is not None:
         return template
     defaults = DEFAULT_PROJECT_TEMPLATE if kind == PlanKind.PROJECT else DEFAULT_SITE_TEMPLATE
-    name = _("Default expropriation plan") if kind == PlanKind.PROJECT else _("Default estate plan")
+    name = (
+        chinese("Default expropriation plan")
+        if kind == PlanKind.PROJECT
+        else chinese("Default estate plan")
+    )
     template = Plan(kind=kind, name=name, is_template=True)
     session.add(template)
     by_key: dict[str, PlanNode] = {}
@@ -214,7 +219,7 @@ def replan(
             node.slip, node.critical, node.provisional = None, False, False
             node.forecast_provisional = False
         plan.schedule_error = (
-            None if plan.is_template else _("No promised date: nothing to schedule from.")
+            None if plan.is_template else chinese("No promised date: nothing to schedule from.")
         )
         session.flush()
         return ReplanResult()
@@ -456,11 +461,20 @@ def replan_all(session: Session, *, today: date | None = None) -> None:
     calendar = app_calendar(session)
     plans = session.scalars(sa.select(Plan).where(Plan.is_template.is_(False)).order_by(Plan.id))
     for plan in list(plans):
-        try:
-            replan(session, plan, today=today, calendar=calendar)
-        except RuleViolation as exc:
-            plan.schedule_error = exc.message[:300]
+        replan_keeping_error(session, plan, today=today, calendar=calendar)
     session.flush()
+
+
+def replan_keeping_error(
+    session: Session, plan: Plan, *, today: date | None = None, calendar: WorkCalendar | None = None
+) -> None:
+    """Re-plan; a plan that cannot be scheduled keeps the reason, in Chinese like all stored
+    text, for its page to show."""
+    try:
+        with in_chinese():
+            replan(session, plan, today=today, calendar=calendar)
+    except RuleViolation as exc:
+        plan.schedule_error = exc.message[:300]
 
 
 def replan_owner(

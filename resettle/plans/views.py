@@ -32,7 +32,7 @@ from resettle.plans.services import (
     plan_for_project,
     plan_for_site,
     remove_calendar_day,
-    replan,
+    replan_keeping_error,
     save_node,
     target_of,
     transition_risks,
@@ -126,10 +126,7 @@ def open_plan(kind: str, owner_id: int):
         plan = plan_for_site(db.session, owner)
     else:
         abort(404)
-    try:
-        replan(db.session, plan)
-    except RuleViolation as exc:
-        plan.schedule_error = exc.message[:300]
+    replan_keeping_error(db.session, plan)
     db.session.commit()
     return redirect(url_for("plans.detail", plan_id=plan.id))
 

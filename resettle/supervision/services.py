@@ -25,13 +25,13 @@ from typing import Any
 
 import openpyxl
 import sqlalchemy as sa
-from flask_babel import force_locale
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from resettle import clock
 from resettle.auth.models import User
 from resettle.calendar import WorkCalendar
+from resettle.chinese import in_chinese
 from resettle.db import database_int, utcnow
 from resettle.errors import RuleViolation
 from resettle.households import stages
@@ -69,7 +69,6 @@ MAX_PDF_ROWS = 5000
 MAX_XLSX_ROWS = 200_000
 MAX_RECTIFY_WORKDAYS = 60
 UNASSIGNED = "-"  # the unit filter's value for items without a responsible unit
-FILE_LOCALE = "zh_Hans_CN"
 # The printed list and the Excel file are Chinese documents whatever the screen's language.
 OVERDUE_TITLE = "督查督办逾期清单"
 NO_UNIT_TEXT = "（未明确责任单位）"
@@ -842,7 +841,7 @@ def filter_description(session: Session, filters: OverdueFilter) -> list[str]:
     if filters.unit is not None:
         parts.append(f"责任单位：{NO_UNIT_TEXT if filters.unit == UNASSIGNED else filters.unit}")
     if filters.level is not None:
-        with force_locale(FILE_LOCALE):
+        with in_chinese():
             parts.append(f"等级：{LEVEL_LABELS[filters.level]}")
     return parts
 
@@ -923,7 +922,7 @@ def overdue_pdf(
     calendar: WorkCalendar | None = None,
 ) -> bytes:
     """The overdue list as an A4 landscape PDF: header repeated, pages numbered, signatures."""
-    with force_locale(FILE_LOCALE):
+    with in_chinese():
         context = overdue_pdf_context(session, filters, today, made_at=made_at, calendar=calendar)
         return render_pdf(OVERDUE_PDF_TEMPLATE, **context)
 
@@ -963,7 +962,7 @@ def overdue_xlsx(
     ws.freeze_panes = "A3"
     ws.append([safe_cell(ws, f"截至 {today.isoformat()}（按工作日计）", bold=True)])
     ws.append([safe_cell(ws, header, bold=True) for _key, header, _width in XLSX_COLUMNS])
-    with force_locale(FILE_LOCALE):
+    with in_chinese():
         levels = {level: str(label) for level, label in LEVEL_LABELS.items()}
         kinds = {kind: str(label) for kind, label in KIND_LABELS.items()}
         stage_words = {stage: str(label) for stage, label in STAGE_LABELS.items()}
@@ -1059,7 +1058,7 @@ def issue_order(
         )
     rectify_by = calendar.add_workdays(today, workdays)
     note = (data.note or "").strip() or None
-    with force_locale(FILE_LOCALE):
+    with in_chinese():
         printed = [
             {
                 "scope": i.scope,

@@ -7,7 +7,15 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "resettle/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
+# `chinese(...)` (resettle.chinese): stored text read in Chinese, from the same catalog.
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "_l": None,
+    "lazy_gettext": None,
+    "ngettext": (1, 2),
+    "chinese": None,
+}
 METHODS = [("resettle/**.py", "python"), ("templates/**.html", "jinja2")]
 
 

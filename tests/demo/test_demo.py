@@ -134,3 +134,59 @@ def test_every_demo_household_looks_the_same_to_staff_resident_and_supervision(
         }, where
         late_somewhere += bool(staff_late)
     assert late_somewhere  # the demo has late households, so the comparison means something
+
+
+def test_demo_data_is_chinese_whoever_loads_it(app):
+    """Seeded while the page language is English: plan names and the sealed disclosure rows are
+    still Chinese."""
+    from flask import session
+
+    from resettle.disclosure.models import Disclosure, DisclosureKind
+    from resettle.plans.models import Plan
+    from resettle.translate import gettext
+
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        assert gettext("Property swap") == "Property swap"
+        with acting_as("demo-seed"):
+            seed_demo(db.session, households=40, seed=5)
+    assert set(db.session.scalars(sa.select(Plan.name))) == {
+        "征收项目默认计划",
+        "安置房项目默认计划",
+    }
+    rows = [
+        row
+        for d in db.session.scalars(
+            sa.select(Disclosure).where(Disclosure.kind == DisclosureKind.COMPENSATION)
+        )
+        for row in d.rows
+    ]
+    assert rows and {row["mode"] for row in rows} <= {"货币补偿", "产权调换", "货币补偿与产权调换"}
+    assert "被征收房屋价值补偿" in {line["label"] for row in rows for line in row["lines"]}
+
+
+def test_more_households_than_flats_get_more_buildings(app, monkeypatch):
+    """An estate too small for the households who chose a flat grows by buildings: everyone who
+    selected has a flat of their own, and every flat handed over is in a complete building."""
+    from resettle.demo import services
+    from resettle.sites.models import Building
+
+    for key, value in {"buildings": 2, "complete_buildings": 1, "floors": 2}.items():
+        monkeypatch.setitem(services.SITE, key, value)  # 16 flats, 8 of them complete
+    with acting_as("demo-seed"):
+        summary = seed_demo(db.session, households=120, seed=4)
+    selected = [
+        h
+        for h in db.session.scalars(sa.select(Household))
+        if STAGE_ORDER.index(h.stage) >= STAGE_ORDER.index(Stage.SELECTED)
+        and h.compensation_mode != CompensationMode.MONEY
+    ]
+    assert len(selected) > 16 and summary["units"] > 16
+    assert all(len(h.units) == 1 for h in selected)
+    for h in selected:
+        unit = h.units[0]
+        handed = h.stage != Stage.SELECTED
+        assert unit.status == (UnitStatus.HANDED_OVER if handed else UnitStatus.ALLOCATED)
+        assert unit.building.complete or not handed
+    names = list(db.session.scalars(sa.select(Building.name).order_by(Building.id)))
+    assert names == [f"{n}#楼" for n in range(1, len(names) + 1)] and len(names) > 2

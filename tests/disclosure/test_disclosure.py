@@ -233,3 +233,46 @@ def test_withdrawing_a_draft_on_the_page_says_why_nothing_happened(
     )
     assert "只有已发布的公示才能撤回" in response.get_data(as_text=True)
     assert disclosure.status == DisclosureStatus.DRAFT
+
+
+def test_a_disclosure_prepared_in_english_freezes_chinese_rows(
+    client, login_as, make_project, make_household, monkeypatch
+):
+    """The sealed rows are a Chinese public document whatever language the preparer browses in."""
+    from resettle import clock
+    from resettle.disclosure.models import Disclosure
+
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
+    project = make_project()
+    add_rules(project)
+    household = make_household(
+        project=project,
+        stage=Stage.VACATED,
+        compensation_mode=CompensationMode.SWAP,
+        appraisal_value=Decimal("500000"),
+        entitled_area=Decimal("90"),
+    )
+    for stage, day in ((Stage.SIGNED, date(2025, 4, 1)), (Stage.VACATED, date(2025, 5, 1))):
+        household.steps.append(CaseStep(stage=stage, actual_date=day))
+    db.session.flush()
+    login_as(Role.CASEWORKER)
+    client.post("/language", data={"lang": "en", "next": "/disclosures/"})
+    response = client.post(
+        "/disclosures/new",
+        data={
+            "project_id": project.id,
+            "kind": DisclosureKind.COMPENSATION.value,
+            "title": "分户补偿情况公示",
+            "period_start": TODAY.isoformat(),
+            "period_end": (TODAY + timedelta(days=10)).isoformat(),
+        },
+        follow_redirects=True,
+    )
+    assert "The disclosure is prepared" in response.get_data(as_text=True)  # an English page
+    row = db.session.scalar(sa.select(Disclosure).where(Disclosure.project_id == project.id)).rows[
+        0
+    ]
+    assert row["mode"] == "产权调换"
+    labels = [line["label"] for line in row["lines"]]
+    assert "被征收房屋价值补偿" in labels and "搬迁费" in labels
+    assert "临时安置费（过渡费）" in labels

@@ -340,57 +340,24 @@ def test_no_allowance_statement_for_money_households_or_before_vacating(
     assert allowance_statement(db.session, signed, as_of=date(2025, 6, 18)) is None
 
 
-def test_a_node_tagged_handover_in_the_projects_plan_sets_no_handover(make_project, make_household):
+@pytest.mark.parametrize("with_estate", [True, False], ids=["with an estate", "without one"])
+def test_a_node_tagged_handover_in_the_projects_plan_sets_no_handover(
+    make_project, make_household, with_estate
+):
     """The estate's plan sets the handover (as on the household page): a node of the
     project's plan tagged 交付 by mistake does not make the fund plan stop the allowance and
-    pay the second moving allowance at the project's date."""
+    pay the second moving allowance at the project's date; nor for a project that moves into
+    no estate (yet)."""
     from resettle.plans.models import Plan, PlanKind, PlanNode
     from resettle.sites.models import ResettlementSite
 
-    site = ResettlementSite(name="只认安置计划苑", promised_handover_date=date(2027, 6, 30))
-    db.session.add(site)
-    db.session.flush()
-    project = make_project(site_id=site.id, transition_months=12)
-    _rule(project)
-    h = make_household(
-        project=project,
-        stage=Stage.VACATED,
-        appraisal_value=D("1"),
-        compensation_mode=CompensationMode.SWAP,
-        entitled_area=D("85.32"),
-        legal_area=D("50.00"),
-    )
-    h.steps.append(CaseStep(stage=Stage.SIGNED, actual_date=date(2025, 3, 3)))
-    h.steps.append(CaseStep(stage=Stage.VACATED, actual_date=date(2025, 4, 1)))
-    db.session.flush()
-
-    def months():
-        plan = fund_plan(db.session, project, today=date(2025, 4, 2))
-        return {row.month: row.planned for row in plan.months}
-
-    before = months()
-    plan = Plan(kind=PlanKind.PROJECT, name="计划", is_template=False, project_id=project.id)
-    plan.nodes.append(
-        PlanNode(
-            key="handover",
-            name="交付",
-            position=0,
-            duration=1,
-            stage=Stage.HANDED_OVER,
-            planned_start=date(2025, 8, 29),
-            planned_finish=date(2025, 8, 29),
-        )
-    )
-    db.session.add(plan)
-    db.session.flush()
-    assert months() == before
-
-
-def test_without_an_estate_a_node_tagged_handover_sets_no_handover(make_project, make_household):
-    """The same for a project that moves into no estate (yet)."""
-    from resettle.plans.models import Plan, PlanKind, PlanNode
-
-    project = make_project(transition_months=12)
+    site_id = None
+    if with_estate:
+        site = ResettlementSite(name="只认安置计划苑", promised_handover_date=date(2027, 6, 30))
+        db.session.add(site)
+        db.session.flush()
+        site_id = site.id
+    project = make_project(site_id=site_id, transition_months=12)
     _rule(project)
     h = make_household(
         project=project,

@@ -189,6 +189,29 @@ def test_allowance_notice_prints_the_formula_paid_and_due(project):
     assert any("CJK" in f.name and f.embedded for f in pdf_fonts(notice_pdf(notice)))
 
 
+def test_a_notice_issued_by_someone_browsing_in_english_is_chinese(
+    client, login_as, project, today
+):
+    """What a notice says is kept (its details and the archived PDF) in Chinese, whatever the
+    issuer's page language."""
+    _allowance_rules(project)
+    household = _household(project, Stage.DEMOLISHED)
+    login_as("caseworker")
+    client.post("/language", data={"lang": "en", "next": "/notices/"})
+    response = client.post(
+        f"/notices/issue/{household.id}", data={"type": "allowance"}, follow_redirects=True
+    )
+    assert '<html lang="en">' in response.get_data(as_text=True)
+    notice = db.session.scalar(sa.select(Notice))
+    line = notice.details["allowance_lines"][0]
+    assert line["label"] == "临时安置费（过渡费）"
+    assert line["formula"] == "85.32 m² × 12.00 元/m²/月 × 3 个月 = 3,071.52 元"
+    text = pdf_text(notice_pdf(notice))
+    assert "临时安置费（过渡费）85.32m²×12.00元/m²/月×3个月=3,071.52元" in text
+    title = pypdf.PdfReader(io.BytesIO(notice_pdf(notice))).metadata.title
+    assert title == f"过渡费发放通知 {notice.number}"
+
+
 def test_allowance_notice_is_refused_when_nothing_is_due(project):
     _allowance_rules(project)
     money_household = _household(project, Stage.VACATED, mode=CompensationMode.MONEY)

@@ -38,6 +38,28 @@ def test_caseworker_makes_a_plan_from_the_template(client, login_as, make_projec
     assert all(n.planned_finish for n in plan.nodes)
 
 
+def test_a_plan_made_by_someone_browsing_in_english_is_stored_in_chinese(
+    client, login_as, make_project
+):
+    """Plan names and the stored scheduling problem are Chinese data, not the page language."""
+    dated = make_project(land_delivery_date=date(2026, 6, 30))
+    undated = make_project(land_delivery_date=None)
+    login_as(Role.CASEWORKER)
+    client.post("/language", data={"lang": "en", "next": "/plans/"})
+    assert '<html lang="en">' in client.get("/plans/").get_data(as_text=True)
+    for project in (dated, undated):
+        assert client.post(f"/plans/open/project/{project.id}").status_code == 302
+    plans = {
+        p.project_id: p for p in db.session.scalars(sa.select(Plan).where(Plan.project_id > 0))
+    }
+    template = db.session.scalar(sa.select(Plan).where(Plan.is_template.is_(True)))
+    assert template.name == plans[dated.id].name == "征收项目默认计划"
+    assert plans[dated.id].schedule_error is None
+    assert plans[undated.id].schedule_error == "未设定承诺日期，无法倒排工期。"
+    page = client.get(f"/plans/{plans[undated.id].id}").get_data(as_text=True)
+    assert "未设定承诺日期，无法倒排工期。" in page and "Nodes and responsibilities" in page
+
+
 def test_editing_a_duration_replans_at_once(client, login_as, make_project):
     _project, plan = _plan(make_project)
     signing = next(n for n in plan.nodes if n.key == "signing")

@@ -131,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     # The view modules attach routes to the blueprints; import them before registering.
     from resettle.audit import bp as audit_bp
     from resettle.audit import views as _audit_views  # noqa: F401
+    from resettle.auth import admin_views as _auth_admin_views  # noqa: F401
     from resettle.auth import bp as auth_bp
     from resettle.auth import views as _auth_views  # noqa: F401
     from resettle.dashboard import bp as dashboard_bp

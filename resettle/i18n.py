@@ -67,6 +67,11 @@ ACTION_LABELS = {
     "undo_step": _l("Step undone"),
     "lookup": _l("Resident lookup"),
     "replan": _l("Re-planned"),
+    "password_reset": _l("Password reset (one-time password)"),
+    "unlock": _l("Account unlocked"),
+    "account_disabled": _l("Account disabled"),
+    "account_enabled": _l("Account enabled"),
+    "projects_changed": _l("Projects changed"),
 }
 
 ENTITY_LABELS = {
@@ -258,6 +263,7 @@ FIELD_LABELS = {
     "session_token": _l("Session token"),
     "must_change_password": _l("Must change the password"),
     "all_projects": _l("Every project"),
+    "projects": _l("Projects"),
     "password_changed_at": _l("Password set at"),
     "version": _l("Version"),
     "withdrawal_reason": _l("Reason for withdrawal"),
@@ -296,7 +302,16 @@ def field_label(entity_type: str, field: str) -> Any:
 
 def audit_value(field: str, value: Any) -> Any:
     """A stored value as people read it: stages, modes and payment types by their names."""
-    labels = {"stage": STAGE_LABELS, "compensation_mode": MODE_LABELS, "kind": PAYMENT_KIND_LABELS}
+    labels = {
+        "stage": STAGE_LABELS,
+        "compensation_mode": MODE_LABELS,
+        "kind": PAYMENT_KIND_LABELS,
+        "role": ROLE_LABELS,
+    }
+    if isinstance(value, bool):
+        return _l("Yes") if value else _l("No")
+    if field == "projects" and isinstance(value, list):
+        return "、".join(value) or "—"
     table = labels.get(field)
     if table is not None and value is not None:
         for key, label in table.items():

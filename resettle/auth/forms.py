@@ -1,8 +1,16 @@
-"""Login and password forms."""
+"""Login, password and account forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from resettle.translate import lazy_gettext as _l
 
@@ -23,3 +31,33 @@ class ChangePasswordForm(FlaskForm):
             EqualTo("new_password", message=_l("The two passwords differ.")),
         ],
     )
+
+
+class ProjectChoiceField(SelectMultipleField):
+    """The projects an account works in, one checkbox each."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class AccessForm(FlaskForm):
+    """What an account may do: its role and its projects (or every project)."""
+
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+    all_projects = BooleanField(_l("Every project"))
+    projects = ProjectChoiceField(_l("Projects"), coerce=int)
+
+
+class NewAccountForm(AccessForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=64)])
+    unit_name = StringField(_l("Unit"), validators=[Optional(), Length(max=100)])
+    password = PasswordField(
+        _l("Initial password"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("The person chooses an own password at the first login."),
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes an account (reset, unlock, disable, enable): only the CSRF token."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date
 
@@ -97,3 +98,22 @@ def all_projects(session: Session | None = None) -> list[ExpropriationProject]:
     return list(
         session.scalars(sa.select(ExpropriationProject).order_by(ExpropriationProject.code))
     )
+
+
+def projects_by_codes(session: Session, codes: Iterable[str]) -> list[ExpropriationProject]:
+    """The projects with these codes (whatever their case); an unknown code is refused."""
+    wanted = [code.strip() for code in codes if code.strip()]
+    found = {
+        project.code.lower(): project
+        for project in session.scalars(
+            sa.select(ExpropriationProject).where(
+                sa.func.lower(ExpropriationProject.code).in_([c.lower() for c in wanted])
+            )
+        )
+    }
+    missing = [code for code in wanted if code.lower() not in found]
+    if missing:
+        raise RuleViolation(
+            _("No project has the code %(codes)s.", codes="、".join(missing)), "projects"
+        )
+    return [found[code.lower()] for code in wanted]

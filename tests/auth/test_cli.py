@@ -51,3 +51,40 @@ def test_names_longer_than_their_columns_are_refused_naming_the_option(app):
         assert result.exit_code != 0, option
         assert f"{option}: 最多" in result.output and "Traceback" not in result.output, option
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_create_an_account_working_in_named_projects(app, make_project):
+    east, west, _other = make_project(code="EAST"), make_project(code="WEST"), make_project()
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "--username", "wang", "--role", "caseworker"]
+        + ["--project", "east", "--project", "WEST"],
+        input="Very-Strong-Pass-1\nVery-Strong-Pass-1\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "working in EAST, WEST" in result.output
+    user = db.session.scalar(sa.select(User).where(User.username == "wang"))
+    assert user.project_ids == {east.id, west.id}
+    assert not user.sees_every_project
+
+
+def test_create_an_account_seeing_every_project(app):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "--username", "jianduban", "--role", "supervisor"]
+        + ["--all-projects"],
+        input="Very-Strong-Pass-1\nVery-Strong-Pass-1\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.username == "jianduban"))
+    assert user.sees_every_project
+
+
+def test_an_unknown_project_code_is_refused_and_nothing_created(app, make_project):
+    make_project(code="EAST")
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "--username", "li", "--role", "caseworker"]
+        + ["--project", "EAST", "--project", "NOPE"],
+        input="Very-Strong-Pass-1\nVery-Strong-Pass-1\n",
+    )
+    assert result.exit_code != 0
+    assert "--project" in result.output and "NOPE" in result.output
+    assert db.session.scalar(sa.select(User).where(User.username == "li")) is None

@@ -97,7 +97,16 @@ def _criteria(ids: frozenset[int]) -> list[Any]:
     # Loader criteria reach into subqueries too: a subquery of a model here is itself scoped,
     # so each model names its parent plainly (and no chain loops back on itself).
     ids_list = sorted(ids)
-    households = sa.select(Household.id)
+
+    def of_households(column: Any) -> Any:
+        # A correlated EXISTS on the household's primary key: one index lookup per row, where
+        # `IN (SELECT ...)` builds the list of every household of the projects first.
+        return (
+            sa.exists()
+            .where(Household.id == column, Household.project_id.in_(ids_list))
+            .correlate_except(Household)
+        )
+
     # An estate (resettlement site) is shared: seen when one of the account's projects uses it.
     sites = sa.select(ExpropriationProject.site_id)
     nodes = sa.select(PlanNode.id)
@@ -105,14 +114,14 @@ def _criteria(ids: frozenset[int]) -> list[Any]:
     options = [
         (ExpropriationProject, ExpropriationProject.id.in_(ids_list)),
         (Household, Household.project_id.in_(ids_list)),
-        (HouseholdMember, HouseholdMember.household_id.in_(households)),
-        (CaseStep, CaseStep.household_id.in_(households)),
+        (HouseholdMember, of_households(HouseholdMember.household_id)),
+        (CaseStep, of_households(CaseStep.household_id)),
         (Disclosure, Disclosure.project_id.in_(ids_list)),
         (CompensationRule, CompensationRule.project_id.in_(ids_list)),
         (FundSource, FundSource.project_id.in_(ids_list)),
         (
             Payment,
-            sa.or_(Payment.household_id.in_(households), Payment.plan_node_id.in_(nodes)),
+            sa.or_(of_households(Payment.household_id), Payment.plan_node_id.in_(nodes)),
         ),
         (ResettlementSite, ResettlementSite.id.in_(sites)),
         (Building, Building.site_id.in_(sa.select(ResettlementSite.id))),
@@ -129,7 +138,7 @@ def _criteria(ids: frozenset[int]) -> list[Any]:
         (
             SupervisionItem,
             sa.or_(
-                SupervisionItem.household_id.in_(households),
+                of_households(SupervisionItem.household_id),
                 SupervisionItem.plan_node_id.in_(nodes),
             ),
         ),
@@ -138,7 +147,7 @@ def _criteria(ids: frozenset[int]) -> list[Any]:
         (
             Notice,
             sa.or_(
-                Notice.household_id.in_(households),
+                of_households(Notice.household_id),
                 Notice.id.in_(sa.select(SupervisionOrder.notice_id)),
             ),
         ),

@@ -29,7 +29,7 @@ from resettle.projects.models import ExpropriationProject  # noqa: E402
 
 HOUSEHOLDS = int(os.environ.get("BENCH_HOUSEHOLDS", "100000"))
 TARGET_MS = 200.0
-RUNS = 11
+RUNS = int(os.environ.get("BENCH_RUNS", "11"))
 
 
 def _p50(client, path: str) -> float:  # noqa: ANN001

@@ -9,8 +9,9 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from resettle.db import Base
+from resettle.projects.scope import ProjectScopedSession
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": ProjectScopedSession})
 migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()

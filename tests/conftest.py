@@ -13,13 +13,13 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from flask_sqlalchemy.session import Session as FlaskSession
 
 from resettle import create_app
-from resettle.auth.models import Role, User
+from resettle.auth.models import Role, User, UserProject
 from resettle.extensions import db
 from resettle.households.models import Household, Stage
 from resettle.projects.models import ExpropriationProject
+from resettle.projects.scope import ProjectScopedSession
 from tests.dbs import backend_name, fresh_database
 
 TEST_PASSWORD = "Correct-Horse-42"
@@ -68,7 +68,7 @@ def app(database_url: str) -> Iterator[Flask]:
     yield application
 
 
-class ConnectionBoundSession(FlaskSession):
+class ConnectionBoundSession(ProjectScopedSession):
     """Flask-SQLAlchemy's session picks engines itself; in tests it must use the test connection."""
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):  # noqa: ANN001
@@ -122,7 +122,12 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def make_user() -> Callable[..., User]:
-    def factory(role: Role | str = Role.CASEWORKER, **overrides: Any) -> User:
+    def factory(
+        role: Role | str = Role.CASEWORKER,
+        projects: list[ExpropriationProject] | None = None,
+        **overrides: Any,
+    ) -> User:
+        """An account; with `projects`, one that works in these projects (片区) only."""
         n = next(_counter)
         values: dict[str, Any] = {
             "username": f"user{n}-{Role(role).value}",
@@ -132,6 +137,7 @@ def make_user() -> Callable[..., User]:
         }
         values.update(overrides)
         user = User(**values)
+        user.project_links = [UserProject(project_id=p.id) for p in projects or []]
         db.session.add(user)
         db.session.flush()
         return user
@@ -141,8 +147,16 @@ def make_user() -> Callable[..., User]:
 
 @pytest.fixture
 def login_as(client: FlaskClient, make_user: Callable[..., User]) -> Callable[..., User]:
-    def login(role: Role | str = Role.CASEWORKER, **overrides: Any) -> User:
-        user = make_user(role, **overrides)
+    def login(
+        role: Role | str = Role.CASEWORKER,
+        projects: list[ExpropriationProject] | None = None,
+        **overrides: Any,
+    ) -> User:
+        """Log in as a new account. It sees every project unless `projects` names the ones it
+        works in (the existing tests are about roles, not about projects)."""
+        if projects is None:
+            overrides.setdefault("all_projects", True)
+        user = make_user(role, projects=projects, **overrides)
         response = client.post(
             "/login", data={"username": user.username, "password": TEST_PASSWORD}
         )

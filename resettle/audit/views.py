@@ -12,6 +12,7 @@ from resettle.auth.models import Role
 from resettle.auth.policy import role_required
 from resettle.db import database_int
 from resettle.extensions import db
+from resettle.projects.scope import entity_visible
 
 PAGE_SIZE = 50
 
@@ -51,7 +52,7 @@ def record(entity_type: str, entity_id: int):
     if not entity_type.isidentifier():
         abort(404)
     events = history(db.session, entity_type, entity_id)
-    if not events:
+    if not events or not entity_visible(db.session, entity_type, entity_id):
         abort(404)
     return render_template(
         "audit/record.html", events=events, entity_type=entity_type, entity_id=entity_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
 from resettle.audit.services import record_event
-from resettle.auth.models import PasswordHistory, Role, User
+from resettle.auth.models import PasswordHistory, Role, User, UserProject
 from resettle.db import utcnow
 from resettle.errors import RuleViolation
 from resettle.projects.models import ExpropriationProject
@@ -132,10 +133,13 @@ def create_user(
     unit_name: str | None = None,
     is_demo: bool = False,
     must_change: bool = True,
+    project_ids: Iterable[int] = (),
+    all_projects: bool = False,
 ) -> User:
     """Create an account after checking the username is free (whatever its case) and the
     password meets policy; the person changes the password set for them at the first login
-    unless `must_change` is off."""
+    unless `must_change` is off. The account works in `project_ids` (片区), or in every
+    project with `all_projects`."""
     username = username.strip()
     if not username:
         raise RuleViolation(_("A username is required."), "username")
@@ -162,7 +166,9 @@ def create_user(
         password_hash=hash_password(password),
         is_demo=is_demo,
         must_change_password=must_change and not is_demo,
+        all_projects=all_projects,
     )
+    user.project_links = [UserProject(project_id=pid) for pid in sorted(set(project_ids))]
     session.add(user)
     session.flush()
     return user

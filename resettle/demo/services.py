@@ -212,6 +212,7 @@ def seed_demo(session: Session, *, households: int = 400, seed: int = 2025) -> d
             generate_password(),
             unit_name=unit_name,
             is_demo=True,
+            all_projects=True,  # a demo shows every project
         )
     operator = accounts[Role.CASEWORKER]
     site, complete_units, other_units = _build_site(session, rng)

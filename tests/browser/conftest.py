@@ -61,6 +61,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 Role.CASEWORKER,
                 BROWSER_PASSWORD,
                 must_change=False,
+                all_projects=True,
             )
             create_user(
                 db.session,
@@ -69,6 +70,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 Role.LEADER,
                 BROWSER_PASSWORD,
                 must_change=False,
+                all_projects=True,
             )
             create_user(
                 db.session,
@@ -77,6 +79,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 Role.SUPERVISOR,
                 BROWSER_PASSWORD,
                 must_change=False,
+                all_projects=True,
             )
             create_user(
                 db.session,
@@ -85,6 +88,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 Role.ADMIN,
                 BROWSER_PASSWORD,
                 must_change=False,
+                all_projects=True,
             )
             db.session.commit()
         db.session.remove()

@@ -43,6 +43,7 @@ def _office(app: Flask, stage: Stage = Stage.SURVEYED) -> int:
                 full_name="经办人",
                 role=Role.CASEWORKER,
                 password_hash=TEST_PASSWORD_HASH,
+                all_projects=True,
             )
         )
         db.session.commit()

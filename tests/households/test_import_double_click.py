@@ -39,6 +39,7 @@ def test_confirming_the_same_preview_at_once_imports_it_once(tmp_path):
                     full_name="经办人",
                     role=Role.CASEWORKER,
                     password_hash=TEST_PASSWORD_HASH,
+                    all_projects=True,
                 ),
             ]
         )

@@ -135,7 +135,7 @@ def test_second_concurrent_edit_is_refused_naming_who_changed_what(
     loaded_at = re.search(r'name="loaded_at" type="hidden" value="([^"]+)"', edit_page).group(1)
     # someone else saves first
     other = app.test_client()
-    other_user = make_user(Role.CASEWORKER, username="li.jingban")
+    other_user = make_user(Role.CASEWORKER, username="li.jingban", all_projects=True)
     from tests.conftest import TEST_PASSWORD
 
     other.post("/login", data={"username": other_user.username, "password": TEST_PASSWORD})

@@ -1,0 +1,236 @@
+"""Projects (片区) are the boundary: which projects an account sees, and the one query scope that
+keeps everything else out.
+
+`visible_project_ids()` is the only home of "which projects this account sees". Every ORM
+statement run inside a request of a staff account bounded by projects gets loader criteria for
+each project-owned model (`_criteria`), so lists, counts, searches, exports and the routes that
+load an object by id (which then answer 404) see only that account's projects. Core statements
+(`Model.__table__`) do not get loader criteria: they call `visible_project_ids()` themselves.
+
+Outside a request (CLI, background jobs), on public pages, for anonymous users and for accounts
+that see every project, nothing is added. `all_projects_visible()` lifts the scope explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, has_request_context, request
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+_COMPUTING = object()
+_UNSCOPED_OPTION = "all_projects"
+
+
+def visible_project_ids() -> frozenset[int] | None:
+    """The ids of the projects the current account sees, or None when it is bounded by none
+    (outside a request, public pages, anonymous, admins and accounts given every project)."""
+    if not has_request_context():
+        return None
+    # Kept on the request, not on `g`: an app context (and its `g`) may outlive one request.
+    state = request.environ.setdefault("resettle.project_scope", {})
+    if "scope" in state:
+        return state["scope"]
+    if state.get("computing"):
+        return None  # loading the account itself
+    state["computing"] = True
+    try:
+        scope = _compute_scope()
+    finally:
+        state["computing"] = False
+    state["scope"] = scope
+    return scope
+
+
+def _compute_scope() -> frozenset[int] | None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    policy = getattr(view, "access_policy", None)
+    if view is None or policy is None or policy.public:
+        return None
+    from flask_login import current_user
+
+    if not current_user.is_authenticated or current_user.sees_every_project:
+        return None
+    return current_user.project_ids
+
+
+def sees_project(project_id: int | None) -> bool:
+    """Whether the current account sees this project."""
+    ids = visible_project_ids()
+    return ids is None or project_id in ids
+
+
+@contextmanager
+def all_projects_visible() -> Iterator[None]:
+    """Lift the scope for the statements run inside (code that must see every project)."""
+    if not has_request_context():
+        yield
+        return
+    state = request.environ.setdefault("resettle.project_scope", {})
+    previous = state.get("scope", _COMPUTING)
+    state["scope"] = None
+    try:
+        yield
+    finally:
+        if previous is _COMPUTING:
+            state.pop("scope", None)
+        else:
+            state["scope"] = previous
+
+
+def _criteria(ids: frozenset[int]) -> list[Any]:
+    """Loader criteria for every project-owned model, for an account that sees `ids`."""
+    from resettle.disclosure.models import Disclosure
+    from resettle.funds.models import CompensationRule, FundSource, Payment
+    from resettle.households.models import CaseStep, Household, HouseholdMember
+    from resettle.notices.models import Notice, NoticeDocument
+    from resettle.plans.models import Plan, PlanNode
+    from resettle.projects.models import ExpropriationProject
+    from resettle.sites.models import Building, ResettlementSite, Unit
+    from resettle.supervision.models import SupervisionItem, SupervisionOrder, SupervisionResponse
+
+    # Loader criteria reach into subqueries too: a subquery of a model here is itself scoped,
+    # so each model names its parent plainly (and no chain loops back on itself).
+    ids_list = sorted(ids)
+
+    def of_households(column: Any) -> Any:
+        # A correlated EXISTS on the household's primary key: one index lookup per row, where
+        # `IN (SELECT ...)` builds the list of every household of the projects first.
+        return (
+            sa.exists()
+            .where(Household.id == column, Household.project_id.in_(ids_list))
+            .correlate_except(Household)
+        )
+
+    # An estate (resettlement site) is shared: seen when one of the account's projects uses it.
+    sites = sa.select(ExpropriationProject.site_id)
+    nodes = sa.select(PlanNode.id)
+    orders = sa.select(SupervisionOrder.id)
+    options = [
+        (ExpropriationProject, ExpropriationProject.id.in_(ids_list)),
+        (Household, Household.project_id.in_(ids_list)),
+        (HouseholdMember, of_households(HouseholdMember.household_id)),
+        (CaseStep, of_households(CaseStep.household_id)),
+        (Disclosure, Disclosure.project_id.in_(ids_list)),
+        (CompensationRule, CompensationRule.project_id.in_(ids_list)),
+        (FundSource, FundSource.project_id.in_(ids_list)),
+        (
+            Payment,
+            sa.or_(of_households(Payment.household_id), Payment.plan_node_id.in_(nodes)),
+        ),
+        (ResettlementSite, ResettlementSite.id.in_(sites)),
+        (Building, Building.site_id.in_(sa.select(ResettlementSite.id))),
+        (Unit, Unit.building_id.in_(sa.select(Building.id))),
+        (
+            Plan,
+            sa.or_(
+                Plan.project_id.in_(ids_list),
+                Plan.site_id.in_(sa.select(ResettlementSite.id)),
+                Plan.is_template,
+            ),
+        ),
+        (PlanNode, PlanNode.plan_id.in_(sa.select(Plan.id))),
+        (
+            SupervisionItem,
+            sa.or_(
+                of_households(SupervisionItem.household_id),
+                SupervisionItem.plan_node_id.in_(nodes),
+            ),
+        ),
+        (SupervisionOrder, SupervisionOrder.id.in_(sa.select(SupervisionItem.order_id))),
+        (SupervisionResponse, SupervisionResponse.order_id.in_(orders)),
+        (
+            Notice,
+            sa.or_(
+                of_households(Notice.household_id),
+                Notice.id.in_(sa.select(SupervisionOrder.notice_id)),
+            ),
+        ),
+        (NoticeDocument, NoticeDocument.id.in_(sa.select(Notice.document_id))),
+    ]
+    return [with_loader_criteria(model, clause, include_aliases=True) for model, clause in options]
+
+
+SCOPED_MODEL_NAMES = frozenset(
+    {
+        "ExpropriationProject",
+        "Household",
+        "HouseholdMember",
+        "CaseStep",
+        "Disclosure",
+        "CompensationRule",
+        "FundSource",
+        "Payment",
+        "ResettlementSite",
+        "Building",
+        "Unit",
+        "Plan",
+        "PlanNode",
+        "SupervisionOrder",
+        "SupervisionItem",
+        "SupervisionResponse",
+        "Notice",
+        "NoticeDocument",
+    }
+)
+
+
+def _active_scope(state: ORMExecuteState | None = None) -> frozenset[int] | None:
+    if state is not None and state.execution_options.get(_UNSCOPED_OPTION):
+        return None
+    return visible_project_ids()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_statement(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    ids = _active_scope(state)
+    if ids is None:
+        return
+    state.statement = state.statement.options(*_criteria(ids))
+
+
+def _pk_attribute(mapper: Any) -> Any:
+    return mapper.get_property_by_column(mapper.primary_key[0]).class_attribute
+
+
+class ProjectScopedSession(FlaskSession):
+    """`Session.get` answers from the identity map without running a statement, so without
+    the scope: for a project-owned model under a scope it asks the database first."""
+
+    def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
+        mapper = sa.inspect(entity)
+        if mapper.class_.__name__ in SCOPED_MODEL_NAMES and _active_scope() is not None:
+            try:
+                key = int(ident)
+            except (TypeError, ValueError):
+                return None
+            pk = _pk_attribute(mapper)  # the ORM attribute: a Table column would not be scoped
+            seen = self.execute(sa.select(pk).where(pk == key)).first()
+            if seen is None:
+                return None
+        return super().get(entity, ident, **kwargs)
+
+
+def entity_visible(session: Session, table_name: str, entity_id: int) -> bool:
+    """Whether the record of `table_name` with this id is inside the current account's projects
+    (records of tables no project owns always are; a record since deleted is judged visible)."""
+    from resettle.extensions import db
+
+    for mapper in db.Model.registry.mappers:
+        if mapper.local_table.name == table_name and mapper.class_.__name__ in SCOPED_MODEL_NAMES:
+            if _active_scope() is None:
+                return True
+            pk = _pk_attribute(mapper)
+            exists = session.execute(sa.select(pk).where(pk == entity_id)).first() is not None
+            if exists:
+                return True
+            with all_projects_visible():
+                return session.execute(sa.select(pk).where(pk == entity_id)).first() is None
+    return True

@@ -223,6 +223,7 @@ FIELD_LABELS = {
     "rectify_by": _l("Rectify by"),
     "rectify_workdays": _l("Working days to rectify"),
     "remind_workdays": _l("Remind working days before"),
+    "published": _l("On the public pages"),
     "responded_on": _l("Response date"),
     "reversal_reason": _l("Reason for reversal"),
     "reversed_at": _l("Reversed at"),

@@ -64,6 +64,8 @@ class BaseConfig:
     # No X-RateLimit-* headers: each would cost the limiter one more storage round trip per
     # request, and the pages say in words when to try again.
     RATELIMIT_HEADERS_ENABLED = False
+    # A second factor (authenticator app) for every staff account; admins need one always.
+    MFA_REQUIRED = _env_bool("MFA_REQUIRED", False)
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "30"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
@@ -121,6 +123,7 @@ class ProductionConfig(BaseConfig):
     SESSION_COOKIE_NAME = "__Host-session"
     REMEMBER_COOKIE_NAME = "__Host-remember_token"
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
+    MFA_REQUIRED = _env_bool("MFA_REQUIRED", True)
 
     def __init__(self) -> None:
         missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]

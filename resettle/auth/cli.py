@@ -54,3 +54,21 @@ def list_users() -> None:
     for user in db.session.scalars(sa.select(User).order_by(User.username)):
         state = "active" if user.active else "inactive"
         click.echo(f"{user.username}\t{user.role.value}\t{state}")
+
+
+@users_cli.command("reset-mfa")
+@click.argument("username")
+def reset_mfa(username: str) -> None:
+    """Forget USERNAME's authenticator app and recovery codes (a lost phone): the account
+    sets up a new one at its next login, and its open sessions end."""
+    from resettle.auth.mfa import reset_second_factor
+
+    user = db.session.scalar(
+        sa.select(User).where(sa.func.lower(User.username) == username.strip().lower())
+    )
+    if user is None:
+        raise click.ClickException(f"no account named {username!r}")
+    with acting_as("cli"):
+        reset_second_factor(db.session, user)
+        db.session.commit()
+    click.echo(f"second factor of {user.username} reset: it sets up a new one at its next login")

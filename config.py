@@ -10,6 +10,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -63,6 +64,8 @@ class BaseConfig:
     # No X-RateLimit-* headers: each would cost the limiter one more storage round trip per
     # request, and the pages say in words when to try again.
     RATELIMIT_HEADERS_ENABLED = False
+    # A second factor (authenticator app) for every staff account; admins need one always.
+    MFA_REQUIRED = _env_bool("MFA_REQUIRED", False)
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "30"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
@@ -77,6 +80,11 @@ class BaseConfig:
     # Public project pages are kept this many seconds in each worker's memory (0: never).
     PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "5"))
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")  # notice QR codes
+    # Reverse proxies in front of the application (0: none). With 1, the client's address is the
+    # last one the proxy adds to X-Forwarded-For, which limits and the audit trail then see.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # Strict-Transport-Security max-age in seconds (0: no header; production sends a year).
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "0"))
 
 
 class DevelopmentConfig(BaseConfig):
@@ -110,6 +118,12 @@ class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    # `__Host-` cookies are HTTPS-only, for this host only and for the whole site: no other
+    # subdomain can set or read them.
+    SESSION_COOKIE_NAME = "__Host-session"
+    REMEMBER_COOKIE_NAME = "__Host-remember_token"
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
+    MFA_REQUIRED = _env_bool("MFA_REQUIRED", True)
 
     def __init__(self) -> None:
         missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
@@ -128,6 +142,19 @@ CONFIGS = {
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+def refuse_unusable_settings(settings: Any) -> None:
+    """Raise ConfigError for settings production cannot run with, once every source is read."""
+    if settings.get("ENV_NAME") != "production":
+        return
+    if str(settings.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
+        raise ConfigError(
+            "resettle refuses to start in production with RATELIMIT_STORAGE_URI=memory://: "
+            "each worker would count on its own and let through several times the limit. "
+            "Set RATELIMIT_STORAGE_URI to a shared store, e.g. redis://127.0.0.1:6379/0 "
+            "(see README.md, Settings)."
+        )
 
 
 def _instance_secret_key() -> str:

@@ -26,7 +26,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import IntegerConverter
 
-from config import BaseConfig, load_config
+from config import BaseConfig, load_config, refuse_unusable_settings
 from resettle.db import INTEGER_MAX, database_int, write_collision
 from resettle.translate import gettext as _
 
@@ -53,6 +53,7 @@ def create_app(config: BaseConfig | dict[str, Any] | str | None = None) -> Flask
     else:
         app.config.from_object(config)
     app.config.from_envvar("RESETTLE_CONFIG", silent=True)
+    refuse_unusable_settings(app.config)
     if str(app.config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("sqlite"):
         # A database file cannot drop the connection the way a server can: no ping before
         # every transaction (it cost a statement each, twice per public status lookup).
@@ -66,6 +67,13 @@ def create_app(config: BaseConfig | dict[str, Any] | str | None = None) -> Flask
     app.url_map.converters["int"] = RecordIdConverter
 
     app.session_interface = CachedSigningSessionInterface()
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
@@ -171,7 +179,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from resettle.auth.policy import enforce_access_policy, session_user
+    from resettle.auth.policy import enforce_access_policy, policy_for, session_user
     from resettle.auth.services import PASSWORD_CHANGE_ENDPOINTS, password_change_due
     from resettle.public.views import serve_kept_pages
 
@@ -257,6 +265,16 @@ def _register_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
+        if app.config.get("HSTS_SECONDS"):
+            response.headers.setdefault(
+                "Strict-Transport-Security",
+                f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains",
+            )
+        policy = policy_for(request.endpoint) if request.endpoint else None
+        if policy is not None and not policy.public:
+            # A staff page holds personal data: no browser or proxy keeps a copy.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 
@@ -416,3 +434,27 @@ def _register_template_helpers(app: Flask) -> None:
     from resettle.i18n import register_template_helpers
 
     register_template_helpers(app)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+
+def csp_nonce() -> str:
+    """This request's Content-Security-Policy nonce: a script or style element written into a
+    page runs only with it."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def content_security_policy() -> str:
+    """Scripts and style sheets come from this site's files or carry this request's nonce;
+    nothing is fetched from elsewhere (QR codes are inline images). Style attributes stay
+    allowed (the charts' bar widths); they cannot run code."""
+    nonce = csp_nonce()
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        f"style-src 'self' 'nonce-{nonce}'; "
+        "style-src-attr 'unsafe-inline'; "
+        "img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )

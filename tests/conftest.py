@@ -176,6 +176,8 @@ def make_project() -> Callable[..., ExpropriationProject]:
             "decision_date": date(2025, 3, 10),
             "signing_start": date(2025, 3, 20),
             "signing_end": date(2025, 6, 30),
+            # Most tests look at a project on the public pages; unpublished ones say so.
+            "published": True,
         }
         values.update(overrides)
         project = ExpropriationProject(**values)

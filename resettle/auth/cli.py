@@ -21,6 +21,7 @@ from resettle.auth.accounts import (
     set_account_active,
     unlock_account,
 )
+from resettle.auth.mfa import reset_second_factor
 from resettle.auth.models import Role, User
 from resettle.errors import RuleViolation
 from resettle.extensions import db
@@ -192,3 +193,14 @@ def enable(username: str) -> None:
     user_id = _user_id(username)
     user = _run(lambda: set_account_active(db.session, user_id, True, actor_id=None))
     click.echo(f"{user.username} enabled")
+
+
+@users_cli.command("reset-mfa")
+@click.argument("username")
+def reset_mfa(username: str) -> None:
+    """Forget USERNAME's authenticator app and recovery codes (a lost phone): the account
+    sets up a new one at its next login, and its open sessions end."""
+    user_id = _user_id(username)
+    user = db.session.get(User, user_id)
+    _run(lambda: reset_second_factor(db.session, user))
+    click.echo(f"second factor of {user.username} reset: it sets up a new one at its next login")

@@ -23,9 +23,11 @@ class Role(enum.StrEnum):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __audit_redact__ = frozenset({"password_hash"})
+    __audit_redact__ = frozenset({"password_hash", "totp_secret"})
     # A session token is a secret, and its changes are audited as what caused them (logout...).
-    __audit_skip__ = frozenset({"failed_logins", "last_login_at", "session_token"})
+    __audit_skip__ = frozenset(
+        {"failed_logins", "last_login_at", "session_token", "totp_last_step"}
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -46,6 +48,10 @@ class User(UserMixin, db.Model):
     all_projects: Mapped[bool] = mapped_column(default=False)
     # Every session of the account carries this token; a new one ends them all at once.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_hex(16))
+    # The second factor (resettle.auth.mfa): the TOTP secret, encrypted with a key derived from
+    # SECRET_KEY (None: not enrolled), and the last time step accepted, so a code is used once.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     __table_args__ = (sa.CheckConstraint("failed_logins >= 0", name="failed_logins_nonneg"),)
 
@@ -94,6 +100,19 @@ class PasswordHistory(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for the authenticator app; only its SHA-256 is kept
+    (the code carries 50 random bits, so no slow hash is needed), and it is deleted when used."""
+
+    __tablename__ = "recovery_codes"
+    __audit_redact__ = frozenset({"code_hash"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

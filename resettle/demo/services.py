@@ -224,6 +224,7 @@ def seed_demo(session: Session, *, households: int = 400, seed: int = 2025) -> d
     for p_index, spec in enumerate(PROJECTS):
         project = ExpropriationProject(
             site=site,
+            published=True,  # the demo's public pages show its projects
             **{
                 k: spec[k]
                 for k in (

@@ -294,6 +294,7 @@ def is_public(disclosure: Disclosure, today: date) -> bool:
     return (
         disclosure.status in (DisclosureStatus.PUBLISHED, DisclosureStatus.WITHDRAWN)
         and disclosure.period_start <= today <= disclosure.period_end
+        and disclosure.project.published
     )
 
 

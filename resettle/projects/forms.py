@@ -32,3 +32,7 @@ class ProjectForm(FlaskForm):
         default=10,
         validators=[NumberRange(1, 120)],
     )
+
+
+class PublishForm(FlaskForm):
+    """Publishing or withdrawing a project: nothing to fill in but the CSRF token."""

@@ -27,6 +27,9 @@ class ExpropriationProject(db.Model):
     supervise_workdays: Mapped[int] = mapped_column(default=10)
     # The estate this project's property-swap households move into.
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("resettlement_sites.id"))
+    # Shown on the public pages (list, project page, case lookups, disclosures) only once a
+    # supervisor or an administrator publishes it (resettle.projects.services.publish_project).
+    published: Mapped[bool] = mapped_column(default=False)
     version_id: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

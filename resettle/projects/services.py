@@ -60,6 +60,32 @@ def _check(session: Session, data: ProjectData, project_id: int | None) -> Proje
     return data
 
 
+def publish_project(session: Session, project: ExpropriationProject) -> bool:
+    """Show the project on the public pages. False when it already was (a second click)."""
+    if project.published:
+        return False
+    project.published = True
+    session.flush()
+    return True
+
+
+def withdraw_project(session: Session, project: ExpropriationProject) -> bool:
+    """Take the project off the public pages. False when it was not on them."""
+    if not project.published:
+        return False
+    project.published = False
+    session.flush()
+    return True
+
+
+def published_project_ids(session: Session) -> set[int]:
+    return set(
+        session.scalars(
+            sa.select(ExpropriationProject.id).where(ExpropriationProject.published.is_(True))
+        )
+    )
+
+
 def create_project(session: Session, data: ProjectData) -> ExpropriationProject:
     """Create an expropriation project after checking its code and dates."""
     data = _check(session, data, None)

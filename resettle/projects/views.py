@@ -14,9 +14,17 @@ from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.forms import show_violation
 from resettle.projects import bp
-from resettle.projects.forms import ProjectForm
+from resettle.projects.forms import ProjectForm, PublishForm
 from resettle.projects.models import ExpropriationProject
-from resettle.projects.services import ProjectData, create_project, project_data, update_project
+from resettle.projects.services import (
+    ProjectData,
+    create_project,
+    project_data,
+    publish_project,
+    published_project_ids,
+    update_project,
+    withdraw_project,
+)
 from resettle.sites.models import ResettlementSite
 from resettle.translate import gettext as _
 
@@ -25,7 +33,36 @@ from resettle.translate import gettext as _
 @logged_in
 def index():
     figures = dashboard_figures(db.session)
-    return render_template("projects/index.html", projects=figures.projects)
+    return render_template(
+        "projects/index.html",
+        projects=figures.projects,
+        published=published_project_ids(db.session),
+        form=PublishForm(),
+    )
+
+
+@bp.route("/<int:project_id>/publish", methods=["POST"])
+@role_required(Role.SUPERVISOR, Role.ADMIN)
+def publish(project_id: int):
+    project = db.session.get(ExpropriationProject, project_id) or abort(404)
+    if PublishForm().validate_on_submit() and publish_project(db.session, project):
+        db.session.commit()
+        flash(_("Project %(code)s is now on the public pages.", code=project.code), "success")
+    else:
+        flash(_("Project %(code)s was already on the public pages.", code=project.code), "info")
+    return redirect(url_for("projects.index"))
+
+
+@bp.route("/<int:project_id>/withdraw", methods=["POST"])
+@role_required(Role.SUPERVISOR, Role.ADMIN)
+def withdraw(project_id: int):
+    project = db.session.get(ExpropriationProject, project_id) or abort(404)
+    if PublishForm().validate_on_submit() and withdraw_project(db.session, project):
+        db.session.commit()
+        flash(_("Project %(code)s is no longer on the public pages.", code=project.code), "success")
+    else:
+        flash(_("Project %(code)s was not on the public pages.", code=project.code), "info")
+    return redirect(url_for("projects.index"))
 
 
 def _form_data(form: ProjectForm) -> ProjectData:

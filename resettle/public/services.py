@@ -204,7 +204,10 @@ _FIND_CASE = (
     )
     .join(ExpropriationProject, ExpropriationProject.id == Household.project_id)
     .outerjoin(CompensationRule, CompensationRule.id == Household.rule_id)
-    .where(sa.func.upper(Household.case_number) == sa.bindparam("number"))
+    .where(
+        sa.func.upper(Household.case_number) == sa.bindparam("number"),
+        ExpropriationProject.published.is_(True),  # an unpublished project's cases are not found
+    )
     .limit(1)
 )
 _CASE_STEPS = sa.select(CaseStep.stage, CaseStep.deadline, CaseStep.actual_date).where(

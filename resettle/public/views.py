@@ -117,7 +117,11 @@ def serve_kept_pages() -> Response | None:
 @cached_page
 def index():
     projects = list(
-        db.session.scalars(sa.select(ExpropriationProject).order_by(ExpropriationProject.code))
+        db.session.scalars(
+            sa.select(ExpropriationProject)
+            .where(ExpropriationProject.published.is_(True))
+            .order_by(ExpropriationProject.code)
+        )
     )
     figures = project_figures(db.session, [p.id for p in projects])
     return render_template("public/index.html", projects=projects, figures=figures)
@@ -130,7 +134,7 @@ def project(code: str):
     project = db.session.scalar(
         sa.select(ExpropriationProject).where(ExpropriationProject.code == code)
     )
-    if project is None:
+    if project is None or not project.published:
         abort(404)
     today = clock.today()
     return render_template(

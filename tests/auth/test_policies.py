@@ -47,6 +47,8 @@ EXPECTED: dict[str, tuple[str, str, object, int]] = {
     "projects.index": ("GET", "/projects/", ALL, 200),
     "projects.new": ("GET", "/projects/new", EDITORS, 200),
     "projects.edit": ("GET", "/projects/{project_id}/edit", EDITORS, 200),
+    "projects.publish": ("POST", "/projects/{project_id}/publish", {S, A}, 302),
+    "projects.withdraw": ("POST", "/projects/{project_id}/withdraw", {S, A}, 302),
     "households.index": ("GET", "/households/", ALL, 200),
     "households.new": ("GET", "/households/new", EDITORS, 200),
     "households.detail": ("GET", "/households/{household_id}", ALL, 200),

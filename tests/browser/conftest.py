@@ -124,8 +124,18 @@ def page(browser: object) -> Iterator[object]:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     tab.set_default_timeout(10_000)
+    # Every page is under the Content-Security-Policy: anything it blocks (an inline script or
+    # style, a request elsewhere) is a broken page, and Chromium says so on the console.
+    blocked: list[str] = []
+    tab.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield tab
     context.close()
+    assert blocked == [], blocked
 
 
 def screenshot(page: object, name: str) -> Path:

@@ -46,7 +46,8 @@ def id_number(n: int) -> str:
 
 def add_project(session: Session, **overrides: Any) -> ExpropriationProject:
     n = next(_serial)
-    values: dict[str, Any] = {"code": f"S{n:04d}", "name": f"选房测试项目{n}"}
+    # published: the public lookups of these households are tested too
+    values: dict[str, Any] = {"code": f"S{n:04d}", "name": f"选房测试项目{n}", "published": True}
     values.update(overrides)
     project = ExpropriationProject(**values)
     session.add(project)

@@ -34,6 +34,7 @@ def add_project(session: Session, **overrides: Any) -> ExpropriationProject:
         "decision_date": date(2025, 3, 10),
         "signing_start": date(2025, 3, 20),
         "signing_end": date(2025, 6, 30),
+        "published": True,  # the no-leak test reads these projects' public pages
     }
     values.update(overrides)
     project = ExpropriationProject(**values)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from resettle.audit.services import record_event
 from resettle.auth.models import RecoveryCode, Role, User
+from resettle.auth.services import count_failed_login
 from resettle.errors import RuleViolation
 from resettle.translate import gettext as _
 
@@ -214,33 +215,7 @@ def verify_second_factor(session: Session, user: User, code: str, now: float | N
 
 
 def _count_failure(session: Session, user: User, *, replayed: bool) -> None:
-    from datetime import timedelta
-
-    from resettle.db import utcnow
-
-    user.failed_logins += 1
-    record_event(
-        session,
-        "mfa_failed",
-        "User",
-        user.id,
-        {"failed_logins": user.failed_logins, "replayed": replayed},
-        actor=user.username,
-        user_id=user.id,
-    )
-    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = utcnow() + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-        user.failed_logins = 0
-        record_event(
-            session,
-            "lockout",
-            "User",
-            user.id,
-            {"locked_until": user.locked_until.isoformat()},
-            actor=user.username,
-            user_id=user.id,
-        )
-    session.flush()
+    count_failed_login(session, user, "mfa_failed", {"replayed": replayed})
 
 
 # --- the administrator's reset -----------------------------------------------------------------

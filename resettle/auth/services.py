@@ -7,6 +7,7 @@ import secrets
 import string
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -258,14 +259,42 @@ def password_change_due(user: User, now: datetime | None = None) -> str | None:
     return None
 
 
+def count_failed_login(
+    session: Session, user: User, action: str, changes: dict[str, Any] | None = None
+) -> None:
+    """One failed try (a password or a second-factor code), audited as `action`; after
+    LOGIN_MAX_FAILURES of them the account is locked for LOGIN_LOCK_MINUTES."""
+    user.failed_logins += 1
+    record_event(
+        session,
+        action,
+        "User",
+        user.id,
+        {"failed_logins": user.failed_logins, **(changes or {})},
+        actor=user.username,
+        user_id=user.id,
+    )
+    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = utcnow() + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+        user.failed_logins = 0
+        record_event(
+            session,
+            "lockout",
+            "User",
+            user.id,
+            {"locked_until": user.locked_until.isoformat()},
+            actor=user.username,
+            user_id=user.id,
+        )
+    session.flush()
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """Return the user when the login succeeds; count failures and lock after too many.
 
     Every attempt is audited. Callers show one message for every failure, so a stranger
     cannot tell an unknown user from a wrong password or a locked account.
     """
-    max_failures = current_app.config["LOGIN_MAX_FAILURES"]
-    lock_minutes = current_app.config["LOGIN_LOCK_MINUTES"]
     username = (username or "").strip()
     user = (
         session.scalar(
@@ -293,29 +322,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         )
         return None
     if not user.active or not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        record_event(
-            session,
-            "login_failed",
-            "User",
-            user.id,
-            {"failed_logins": user.failed_logins},
-            actor=user.username,
-            user_id=user.id,
-        )
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
-            record_event(
-                session,
-                "lockout",
-                "User",
-                user.id,
-                {"locked_until": user.locked_until.isoformat()},
-                actor=user.username,
-                user_id=user.id,
-            )
-        session.flush()
+        count_failed_login(session, user, "login_failed")
         return None
     user.failed_logins = 0
     user.locked_until = None

@@ -122,10 +122,7 @@ def _upload_or_none(token: str | None, *, claim: bool = False) -> PendingUpload 
 @role_required(Role.ADMIN, Role.CASEWORKER)
 def import_confirm():
     form = ConfirmForm()
-    upload = None
-    if form.validate_on_submit():
-        db.session.rollback()  # the read that loaded the user ends; the import claims the file
-        upload = _upload_or_none(form.token.data, claim=True)
+    upload = _upload_or_none(form.token.data, claim=True) if form.validate_on_submit() else None
     if upload is None:
         flash(_("This import has expired or was done already. Upload the file again."), "error")
         return redirect(url_for("households.import_form"))

@@ -273,7 +273,6 @@ def confirm_import(site_id: int):
     form = ConfirmForm()
     upload = None
     if form.validate_on_submit():
-        db.session.rollback()  # the read that loaded the user ends; the import claims the file
         upload = pending_upload(
             db.session, UPLOAD_KIND, form.token.data, current_user, site_id, claim=True
         )

@@ -58,12 +58,12 @@ def pending_upload(
     claim: bool = False,
 ) -> PendingUpload | None:
     """The upload with this token if this person made it for this kind (and scope), within
-    the day; None otherwise, whatever was wrong. With `claim` (to import it, in a transaction
-    not yet open) the upload is locked until the transaction ends: a second confirmation at
-    the same moment (a double click, another tab) waits its turn, then finds it imported and
-    gone."""
+    the day; None otherwise, whatever was wrong. With `claim` (to import it) the upload is
+    locked until the transaction ends (FOR UPDATE; on SQLite the staff POST holds the write
+    lock from its start, see queue_staff_writes): a second confirmation at the same moment (a
+    double click, another tab) waits its turn, then finds it imported and gone."""
     if claim:
-        begin_write(session, must_open=True)
+        begin_write(session)
     if not token or len(token) > 64:
         return None
     query = sa.select(PendingUpload).where(

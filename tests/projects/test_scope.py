@@ -323,3 +323,42 @@ def test_code_that_must_see_everything_lifts_the_scope(
         assert db.session.get(Household, other["household_id"]) is None
     # Outside a request (CLI, jobs) nothing is bounded.
     assert visible_project_ids() is None
+
+
+def test_an_alias_is_bounded_by_its_own_columns(
+    app: Flask,
+    make_user: Callable[..., User],
+    worlds: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    """A subquery over aliased(Household) (the overdue list on PostgreSQL) gets the bound on
+    the alias: naming the outer table there made PostgreSQL run the subquery once per row,
+    and the overdue list of a bounded account at 100,000 households never came back."""
+    own, other = worlds
+    user = make_user(
+        Role.CASEWORKER, projects=[db.session.get(ExpropriationProject, own["project_id"])]
+    )
+    owner = sa.orm.aliased(Household, name="owner")
+    inner = sa.select(CaseStep.household_id).join(owner, owner.id == CaseStep.household_id)
+    statements: list[str] = []
+
+    def keep(conn, cursor, statement, *args):  # noqa: ANN001, ANN002
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        with _as(app, user):
+            ids = set(db.session.scalars(sa.select(Household.id).where(Household.id.in_(inner))))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+    assert other["household_id"] not in ids and own["household_id"] in ids
+    joined = " ".join(statements[-1].split())
+    assert "owner.project_id IN" in joined
+    # the same statement for an account of the other project: its own rows, not a cached bound
+    across = make_user(
+        Role.CASEWORKER, projects=[db.session.get(ExpropriationProject, other["project_id"])]
+    )
+    with _as(app, across):
+        ids = set(db.session.scalars(sa.select(Household.id).where(Household.id.in_(inner))))
+        steps = set(db.session.scalars(sa.select(CaseStep.household_id)))
+    assert own["household_id"] not in ids and other["household_id"] in ids
+    assert steps == {other["household_id"]}

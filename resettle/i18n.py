@@ -12,6 +12,7 @@ from flask_babel import format_datetime
 from resettle.auth.models import Role
 from resettle.funds.models import PaymentKind, SourceKind
 from resettle.households.models import CompensationMode, Stage
+from resettle.privacy import is_pii_field, personal, shown_audit_value
 from resettle.translate import lazy_gettext as _l
 
 STAGE_LABELS = {
@@ -307,7 +308,12 @@ def field_label(entity_type: str, field: str) -> Any:
 
 
 def audit_value(field: str, value: Any) -> Any:
-    """A stored value as people read it: stages, modes and payment types by their names."""
+    """A stored value as people read it: stages, modes and payment types by their names;
+    ID numbers, phones and bank accounts masked, whoever reads (`privacy.PII_FIELDS`)."""
+    if is_pii_field(field):
+        if isinstance(value, list):
+            return [shown_audit_value(field, v) for v in value]
+        value = shown_audit_value(field, value)
     labels = {
         "stage": STAGE_LABELS,
         "compensation_mode": MODE_LABELS,
@@ -374,6 +380,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["percent"] = format_percent
     app.jinja_env.globals["audit_value"] = audit_value
     app.jinja_env.globals["field_label"] = field_label
+    app.jinja_env.globals["personal"] = personal
 
     @app.context_processor
     def labels() -> dict[str, Any]:

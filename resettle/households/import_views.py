@@ -28,8 +28,9 @@ from resettle.households.ledger import (
     MEMBER_COLUMNS,
     ImportReport,
 )
-from resettle.households.views import filter_from_args, sees_full_id
+from resettle.households.views import filter_from_args
 from resettle.projects.models import ExpropriationProject
+from resettle.privacy import sees_full_personal_data
 from resettle.projects.services import all_projects
 from resettle.spreadsheets.models import PendingUpload
 from resettle.spreadsheets.stash import discard_upload, pending_upload, stash_upload
@@ -181,7 +182,7 @@ def import_template():
 def export():
     filters = filter_from_args()
     content = ledger.export_households(
-        db.session, filters, full_ids=sees_full_id(current_user), today=clock.today()
+        db.session, filters, full_ids=sees_full_personal_data(current_user), today=clock.today()
     )
     stamp = datetime.now(clock.OFFICE_TZ).strftime("%Y%m%d-%H%M")
     return _xlsx(content, f"被征收户-{stamp}.xlsx")

@@ -47,18 +47,12 @@ from resettle.households.services import (
 )
 from resettle.households.stages import STAGE_ORDER
 from resettle.i18n import STAGE_LABELS
-from resettle.idnumbers import mask_id_number
 from resettle.plans.deadlines import household_deadlines, late_stages
 from resettle.plans.services import app_calendar
 from resettle.projects.services import all_projects
 from resettle.translate import gettext as _
 
 EDITORS = (Role.ADMIN, Role.CASEWORKER)
-
-
-def sees_full_id(user: Any) -> bool:
-    """Caseworkers and admins work with full ID numbers; other roles see them masked."""
-    return user.role in EDITORS
 
 
 def _caseworker_choices() -> list[tuple[str, str]]:
@@ -99,8 +93,6 @@ def index():
         projects=all_projects(),
         caseworkers=_caseworker_choices()[1:],
         stages=STAGE_ORDER,
-        mask=not sees_full_id(current_user),
-        mask_id=mask_id_number,
     )
 
 
@@ -198,11 +190,6 @@ def _detail(household: Household, **forms: Any) -> str:
         undo_form=_undo_form(household, forms.get("undo_form")),
         payment_form=payment_form,
         events=history(db.session, "Household", household.id),
-        id_number=household.head_id_number
-        if sees_full_id(current_user)
-        else mask_id_number(household.head_id_number),
-        mask=not sees_full_id(current_user),
-        mask_id_number=mask_id_number,
         can_edit=current_user.role in EDITORS,
         can_undo=current_user.role in (Role.SUPERVISOR, Role.ADMIN),
     )

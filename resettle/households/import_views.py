@@ -29,8 +29,8 @@ from resettle.households.ledger import (
     ImportReport,
 )
 from resettle.households.views import filter_from_args
-from resettle.projects.models import ExpropriationProject
 from resettle.privacy import sees_full_personal_data
+from resettle.projects.models import ExpropriationProject
 from resettle.projects.services import all_projects
 from resettle.spreadsheets.models import PendingUpload
 from resettle.spreadsheets.stash import discard_upload, pending_upload, stash_upload

@@ -43,8 +43,8 @@ from resettle.households.services import (
 )
 from resettle.i18n import MODE_LABELS, STAGE_LABELS
 from resettle.idnumbers import normalise_id_number
-from resettle.projects.models import ExpropriationProject
 from resettle.privacy import is_pii_field, mask_field
+from resettle.projects.models import ExpropriationProject
 from resettle.spreadsheets import cells
 from resettle.spreadsheets.problems import CellProblem, RowError, RowErrors
 from resettle.spreadsheets.reading import Column, SheetRow, find_table, open_workbook, source_bytes

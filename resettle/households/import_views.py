@@ -16,6 +16,7 @@ from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import InputRequired
 
 from resettle import clock
+from resettle.audit.access import audited_download
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
 from resettle.db import database_int, parses_before_writing
@@ -154,6 +155,7 @@ def import_confirm():
 
 @bp.route("/import/<token>/report.xlsx")
 @role_required(Role.ADMIN, Role.CASEWORKER)
+@audited_download("PendingUpload")
 def import_report(token: str):
     """The uploaded file back with a 错误说明 column and the bad cells marked."""
     upload = _upload_or_none(token) or abort(404)
@@ -179,6 +181,7 @@ def import_template():
 
 @bp.route("/export")
 @logged_in
+@audited_download("Household")
 def export():
     filters = filter_from_args()
     content = ledger.export_households(

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from resettle import clock
+from resettle.audit.access import record_pii_view
 from resettle.audit.services import history
 from resettle.auth.models import Role, User
 from resettle.auth.policy import logged_in, role_required
@@ -206,7 +207,16 @@ def _undo_form(household: Household, form: UndoForm | None) -> UndoForm:
 @bp.route("/<int:household_id>")
 @logged_in
 def detail(household_id: int):
-    return _detail(_load(household_id))
+    household = _load(household_id)
+    page = _detail(household)
+    _audit_pii_view(household)
+    return page
+
+
+def _audit_pii_view(household: Household) -> None:
+    """An editor was shown the household's full ID numbers and phone: audited once a session."""
+    if record_pii_view(db.session, current_user, household.id):
+        db.session.commit()
 
 
 def _edit_form(household: Household, formdata: Any = None) -> EditHouseholdForm:
@@ -229,9 +239,11 @@ def _edit_form(household: Household, formdata: Any = None) -> EditHouseholdForm:
 def edit(household_id: int):
     household = _load(household_id)
     if request.method == "GET":
-        return render_template(
+        page = render_template(
             "households/form.html", form=_edit_form(household), household=household
         )
+        _audit_pii_view(household)
+        return page
     form = _edit_form(household, request.form)
     if not form.validate_on_submit():
         return render_template("households/form.html", form=form, household=household)

@@ -69,6 +69,7 @@ ACTION_LABELS = {
     "lookup": _l("Resident lookup"),
     "export": _l("Export (download)"),
     "pii_viewed": _l("Full personal data viewed"),
+    "audit_pii_masked": _l("Personal data in earlier audit rows masked"),
     "replan": _l("Re-planned"),
     "password_reset": _l("Password reset (one-time password)"),
     "unlock": _l("Account unlocked"),
@@ -78,6 +79,7 @@ ACTION_LABELS = {
 }
 
 ENTITY_LABELS = {
+    "AuditEvent": _l("Audit trail"),
     "User": _l("User"),
     "PasswordHistory": _l("Earlier password"),
     "RecoveryCode": _l("Recovery code"),

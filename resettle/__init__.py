@@ -141,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
     from resettle.audit import views as _audit_views  # noqa: F401
     from resettle.auth import admin_views as _auth_admin_views  # noqa: F401
     from resettle.auth import bp as auth_bp
+    from resettle.auth import mfa_views as _auth_mfa_views  # noqa: F401
     from resettle.auth import views as _auth_views  # noqa: F401
     from resettle.dashboard import bp as dashboard_bp
     from resettle.dashboard import views as _dashboard_views  # noqa: F401
@@ -179,6 +180,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
+    from resettle.auth.mfa import must_enrol
+    from resettle.auth.mfa_views import ENROLMENT_ENDPOINTS
     from resettle.auth.policy import enforce_access_policy, policy_for, session_user
     from resettle.auth.services import PASSWORD_CHANGE_ENDPOINTS, password_change_due
     from resettle.public.views import serve_kept_pages
@@ -254,6 +257,16 @@ def _register_hooks(app: Flask) -> None:
             return None
         flash(reason, "warning")
         return redirect(url_for("auth.password"))
+
+    @app.before_request
+    def require_second_factor() -> Any:
+        """An account that needs a second factor and has none sets one up before any other
+        page (after a password change that is due: that hook runs first)."""
+        user = session_user()
+        if user is None or request.endpoint in ENROLMENT_ENDPOINTS or not must_enrol(user):
+            return None
+        flash(_("Set up your authenticator app before you go on."), "warning")
+        return redirect(url_for("auth.two_factor"))
 
     app.before_request(enforce_access_policy)
     # Kept public pages are answered before every other hook (extensions' included).

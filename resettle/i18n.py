@@ -76,6 +76,12 @@ ACTION_LABELS = {
     "account_disabled": _l("Account disabled"),
     "account_enabled": _l("Account enabled"),
     "projects_changed": _l("Projects changed"),
+    "mfa_enrolled": _l("Authenticator app set up"),
+    "mfa_new_codes": _l("New recovery codes"),
+    "mfa_reset": _l("Second factor reset"),
+    "mfa_failed": _l("Wrong second-factor code"),
+    "mfa_recovery_used": _l("Recovery code used"),
+    "reauth_failed": _l("Wrong password when confirming"),
 }
 
 ENTITY_LABELS = {
@@ -186,6 +192,9 @@ FIELD_LABELS = {
     "entered_at": _l("Entered at"),
     "entrance": _l("Entrance"),
     "failed_logins": _l("Failed logins"),
+    "second_factor": _l("With the second factor"),
+    "attempt": _l("Login attempt"),
+    "replayed": _l("Code used before"),
     "first_page": _l("First page"),
     "floor": _l("Floor"),
     "floors": _l("Floors"),

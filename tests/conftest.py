@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pyotp
 import pytest
 from argon2 import PasswordHasher
 from flask import Flask
@@ -15,6 +18,12 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from resettle import create_app
+from resettle.auth.mfa import (
+    confirm_enrolment,
+    has_second_factor,
+    new_secret,
+    second_factor_required,
+)
 from resettle.auth.models import Role, User, UserProject
 from resettle.extensions import db
 from resettle.households.models import Household, Stage
@@ -145,6 +154,34 @@ def make_user() -> Callable[..., User]:
     return factory
 
 
+@dataclass
+class AuthenticatorApp:
+    """A test account's authenticator app and its recovery codes. Each code is used once: a
+    second login in the same 30-second step takes a recovery code, as a person would."""
+
+    totp: pyotp.TOTP
+    recovery_codes: list[str]
+    used_steps: set[int] = field(default_factory=set)
+
+    def code(self) -> str:
+        step = int(time.time()) // self.totp.interval
+        if step in self.used_steps:
+            return self.recovery_codes.pop()
+        self.used_steps.add(step)
+        return self.totp.at(step * self.totp.interval)
+
+
+def enrol_second_factor(user: User) -> AuthenticatorApp:
+    """Set up an authenticator app for `user` as of a minute ago, so the app's code of now is
+    a new one; the app is kept as `user.test_app`."""
+    secret = new_secret()
+    totp = pyotp.TOTP(secret)
+    then = time.time() - 60
+    codes = confirm_enrolment(db.session, user, secret, totp.at(then), now=then)
+    user.test_app = AuthenticatorApp(totp, codes)
+    return user.test_app
+
+
 @pytest.fixture
 def login_as(client: FlaskClient, make_user: Callable[..., User]) -> Callable[..., User]:
     def login(
@@ -157,10 +194,16 @@ def login_as(client: FlaskClient, make_user: Callable[..., User]) -> Callable[..
         if projects is None:
             overrides.setdefault("all_projects", True)
         user = make_user(role, projects=projects, **overrides)
+        if second_factor_required(user) and not has_second_factor(user):
+            enrol_second_factor(user)  # an admin's login asks for the app's code
         response = client.post(
             "/login", data={"username": user.username, "password": TEST_PASSWORD}
         )
         assert response.status_code == 302, response.get_data(as_text=True)
+        if response.location.endswith("/login/code"):
+            response = client.post("/login/code", data={"code": user.test_app.code()})
+            assert response.status_code == 302, response.get_data(as_text=True)
+            assert "/login" not in response.location, response.location
         return user
 
     return login

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from resettle.audit.services import record_event
+from resettle.auth.mfa import has_second_factor, reset_second_factor
 from resettle.auth.models import Role, User, UserProject
 from resettle.auth.services import create_user, reset_password
 from resettle.db import begin_write, utcnow
@@ -256,6 +257,15 @@ def unlock_account(session: Session, user_id: int) -> User:
     user.failed_logins = 0
     record_event(session, "unlock", "User", user.id)
     session.flush()
+    return user
+
+
+def reset_account_second_factor(session: Session, user_id: int) -> User:
+    """Forget the account's authenticator app and recovery codes (a lost phone): it sets up a
+    new one at its next login, and its open sessions end. Nothing to forget changes nothing."""
+    user = _locked(session, user_id)
+    if has_second_factor(user):
+        reset_second_factor(session, user)
     return user
 
 

@@ -18,6 +18,7 @@ from resettle.auth.accounts import (
     create_account,
     list_accounts,
     reset_account_password,
+    reset_account_second_factor,
     set_account_active,
     unlock_account,
 )
@@ -203,4 +204,14 @@ def enable_user(user_id: int):
         user_id,
         lambda: set_account_active(db.session, user_id, True, actor_id=current_user.id),
         _("Account %(name)s enabled."),
+    )
+
+
+@bp.route("/admin/users/<int:user_id>/reset-mfa", methods=["POST"])
+@role_required(Role.ADMIN)
+def reset_user_mfa(user_id: int):
+    return _action(
+        user_id,
+        lambda: reset_account_second_factor(db.session, user_id),
+        _("Second factor of %(name)s reset: the account sets up a new one at its next login."),
     )

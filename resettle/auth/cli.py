@@ -18,10 +18,10 @@ from resettle.auth.accounts import (
     list_accounts,
     project_ids_for_codes,
     reset_account_password,
+    reset_account_second_factor,
     set_account_active,
     unlock_account,
 )
-from resettle.auth.mfa import reset_second_factor
 from resettle.auth.models import Role, User
 from resettle.errors import RuleViolation
 from resettle.extensions import db
@@ -200,7 +200,5 @@ def enable(username: str) -> None:
 def reset_mfa(username: str) -> None:
     """Forget USERNAME's authenticator app and recovery codes (a lost phone): the account
     sets up a new one at its next login, and its open sessions end."""
-    user_id = _user_id(username)
-    user = db.session.get(User, user_id)
-    _run(lambda: reset_second_factor(db.session, user))
+    user = _run(lambda: reset_account_second_factor(db.session, _user_id(username)))
     click.echo(f"second factor of {user.username} reset: it sets up a new one at its next login")

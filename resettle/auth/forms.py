@@ -61,3 +61,27 @@ class NewAccountForm(AccessForm):
 
 class ActionForm(FlaskForm):
     """A button that changes an account (reset, unlock, disable, enable): only the CSRF token."""
+
+
+class SecondFactorForm(FlaskForm):
+    """The second step of a login: the app's six digits, or one of the recovery codes."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("The six digits your authenticator app shows, or one recovery code."),
+    )
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        _l("Code from the app"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("After scanning, type the six digits the app shows."),
+    )
+
+
+class ReauthenticateForm(FlaskForm):
+    """An action on the own second factor asks for the password again."""
+
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=200)])

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
+from resettle.audit.models import AuditEvent
 from resettle.audit.services import record_event
 from resettle.auth.models import PasswordHistory, Role, User, UserProject
 from resettle.db import utcnow
@@ -290,7 +291,10 @@ def count_failed_login(
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """Return the user when the login succeeds; count failures and lock after too many.
+    """The account when its password is right (the first step of a login); count failures
+    and lock after too many. The login is not complete yet: `complete_login` does that, after
+    the second factor where the account has one, so a known password does not reset the count
+    of wrong codes.
 
     Every attempt is audited. Callers show one message for every failure, so a stranger
     cannot tell an unknown user from a wrong password or a locked account.
@@ -324,9 +328,40 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     if not user.active or not verify_password(user.password_hash, password):
         count_failed_login(session, user, "login_failed")
         return None
+    return user
+
+
+def login_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > utcnow()
+
+
+def complete_login(
+    session: Session, user: User, *, second_factor: bool = False, attempt: str | None = None
+) -> None:
+    """The login succeeded (the password, and the second factor where the account has one):
+    the failure count starts again, and the login is audited with the attempt it ended."""
     user.failed_logins = 0
     user.locked_until = None
-    user.last_login_at = now
-    record_event(session, "login", "User", user.id, actor=user.username, user_id=user.id)
+    user.last_login_at = utcnow()
+    changes: dict[str, Any] = {"second_factor": second_factor}
+    if attempt:
+        changes["attempt"] = attempt
+    record_event(session, "login", "User", user.id, changes, actor=user.username, user_id=user.id)
     session.flush()
-    return user
+
+
+def last_attempt(session: Session, user: User, action: str) -> str | None:
+    """The attempt (a nonce the session kept) that the account's latest `action` event ended:
+    a repeated form (a double click, sent with the same session) is then known as a twin of
+    the one that succeeded rather than as a replay."""
+    changes = session.scalar(
+        sa.select(AuditEvent.changes)
+        .where(
+            AuditEvent.action == action,
+            AuditEvent.entity_type == "User",
+            AuditEvent.entity_id == user.id,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return changes.get("attempt") if isinstance(changes, dict) else None

@@ -14,9 +14,15 @@ from resettle.auth.models import Role, User, UserProject
 from resettle.auth.services import verify_password
 from resettle.extensions import db
 from resettle.projects.models import ExpropriationProject
-from tests.conftest import TEST_PASSWORD, TEST_PASSWORD_HASH, migrated_app_for_threads
+from tests.conftest import (
+    TEST_PASSWORD,
+    TEST_PASSWORD_HASH,
+    enrol_second_factor,
+    migrated_app_for_threads,
+)
 
 ADMINS = 4
+APPS: dict = {}  # each admin's authenticator app
 
 
 def _setup(app):
@@ -41,6 +47,10 @@ def _setup(app):
         )
         for n in range(ADMINS):
             db.session.add(ExpropriationProject(code=f"CC{n}", name=f"并发项目{n}"))
+        db.session.flush()
+        for n in range(ADMINS):  # an admin's login asks for the app's code
+            admin = db.session.scalar(sa.select(User).where(User.username == f"admin{n}"))
+            APPS[admin.username] = enrol_second_factor(admin)
         db.session.commit()
         target = db.session.scalar(sa.select(User.id).where(User.username == "target"))
         projects = list(db.session.scalars(sa.select(ExpropriationProject.id)))
@@ -53,12 +63,10 @@ def _at_once(app, request):
     clients = []
     for n in range(ADMINS):
         client = app.test_client()
-        assert (
-            client.post(
-                "/login", data={"username": f"admin{n}", "password": TEST_PASSWORD}
-            ).status_code
-            == 302
-        )
+        answer = client.post("/login", data={"username": f"admin{n}", "password": TEST_PASSWORD})
+        assert answer.location.endswith("/login/code")
+        answer = client.post("/login/code", data={"code": APPS[f"admin{n}"].code()})
+        assert answer.status_code == 302 and "/login" not in answer.location
         clients.append(client)
     barrier = threading.Barrier(ADMINS)
     answers: list = [None] * ADMINS

@@ -122,3 +122,10 @@ def test_reset_then_enrol_again(make_user):
     user, _secret, _codes = _enrolled(make_user, Role.ADMIN)
     reset_second_factor(db.session, user)
     assert must_enrol(user) is True
+
+
+def test_the_demo_admin_needs_no_app_unless_the_office_requires_it(make_user, app, monkeypatch):
+    demo_admin = make_user(Role.ADMIN, is_demo=True)
+    assert must_enrol(demo_admin) is False  # `make run` prints its password; two commands stay
+    monkeypatch.setitem(app.config, "MFA_REQUIRED", True)  # production
+    assert must_enrol(demo_admin) is True

@@ -17,7 +17,7 @@ from resettle.auth.models import Role
 from resettle.auth.services import create_user
 from resettle.demo.services import seed_demo
 from resettle.extensions import db
-from tests.conftest import make_test_app
+from tests.conftest import AuthenticatorApp, enrol_second_factor, make_test_app
 from tests.dbs import fresh_database
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -33,6 +33,8 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 BROWSER_PASSWORD = "Browser-Test-Pass-9"
 DEMO_HOUSEHOLDS = 60
+#: The authenticator apps of the accounts that have one, by username.
+AUTHENTICATOR_APPS: dict[str, AuthenticatorApp] = {}
 LIVE_APPS: list = []  # the live server's app, for tests that read its database
 
 
@@ -81,7 +83,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 must_change=False,
                 all_projects=True,
             )
-            create_user(
+            admin = create_user(
                 db.session,
                 "admin.xitong",
                 "系统管理员",
@@ -90,6 +92,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 must_change=False,
                 all_projects=True,
             )
+            # an admin's login asks for the authenticator app's code
+            AUTHENTICATOR_APPS[admin.username] = enrol_second_factor(admin)
             db.session.commit()
         db.session.remove()
     LIVE_APPS.append(app)
@@ -151,4 +155,8 @@ def log_in(page: object, base_url: str, username: str) -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(BROWSER_PASSWORD)
     page.get_by_role("button", name="登录").click()
+    if username in AUTHENTICATOR_APPS:
+        page.get_by_role("heading", name="登录第二步").wait_for()
+        page.get_by_label("验证码").fill(AUTHENTICATOR_APPS[username].code())
+        page.get_by_role("button", name="登录").click()
     page.get_by_role("heading", name="工作台").wait_for()

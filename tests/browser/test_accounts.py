@@ -1,15 +1,18 @@
 """In Chromium: an admin makes a caseworker for one project; the caseworker logs in, must
-choose an own password, then works in the app; the admin disables the account and the
-caseworker's next page is the login page (logged out everywhere at once)."""
+choose an own password, sets up the authenticator app (the office requires a second factor),
+then sees only that project's households; the admin disables the account and the caseworker's
+next page is the login page (logged out everywhere at once)."""
 
 import re
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from resettle.auth.models import User
 from resettle.extensions import db
+from resettle.households.models import Household
 from resettle.projects.models import ExpropriationProject
 from tests.browser.conftest import LIVE_APPS, log_in, screenshot
 
@@ -19,23 +22,43 @@ INITIAL = "Lantern-Orchard-57"
 OWN = "Copper-Meadow-Violin-38"
 
 
-def _first_project() -> tuple[int, str]:
+def _first_project() -> tuple[int, str, str, int, int]:
+    """The first project: id, label, code, its households and every project's households."""
     with LIVE_APPS[-1].app_context():
         project = db.session.scalars(
             sa.select(ExpropriationProject).order_by(ExpropriationProject.code)
         ).first()
-        found = project.id, f"{project.code} {project.name}"
+        count = sa.select(sa.func.count()).select_from(Household)
+        found = (
+            project.id,
+            f"{project.code} {project.name}",
+            project.code,
+            db.session.scalar(count.where(Household.project_id == project.id)),
+            db.session.scalar(count),
+        )
         db.session.remove()
     return found
 
 
-def test_admin_creates_a_caseworker_who_sets_a_password_and_is_disabled(live_server, browser):
+@pytest.fixture
+def second_factor_required():
+    """The office requires a second factor of every account (production's default)."""
+    app = LIVE_APPS[-1]
+    app.config["MFA_REQUIRED"] = True
+    yield
+    app.config["MFA_REQUIRED"] = False
+
+
+def test_admin_creates_a_caseworker_who_sets_a_password_and_is_disabled(
+    live_server, browser, second_factor_required
+):
     admin_context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     worker_context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     admin, worker = admin_context.new_page(), worker_context.new_page()
     for tab in (admin, worker):
         tab.set_default_timeout(10_000)
-    project_id, project_label = _first_project()
+    project_id, project_label, project_code, in_project, everywhere = _first_project()
+    assert 0 < in_project < everywhere
 
     # the admin creates the account for one project
     log_in(admin, live_server, "admin.xitong")
@@ -68,10 +91,26 @@ def test_admin_creates_a_caseworker_who_sets_a_password_and_is_disabled(live_ser
     worker.get_by_label("新密码", exact=True).fill(OWN)
     worker.get_by_label("再次输入新密码").fill(OWN)
     worker.get_by_role("button", name="保存").click()
+    # the office requires a second factor: the authenticator app is set up before anything else
+    expect(worker.get_by_role("heading", name="设置身份验证器")).to_be_visible()
+    expect(worker.get_by_test_id("totp-qr").locator("svg")).to_be_visible()
+    worker.goto(f"{live_server}/households/")
+    expect(worker.get_by_role("heading", name="设置身份验证器")).to_be_visible()
+    secret = worker.get_by_test_id("totp-secret").inner_text().replace(" ", "")
+    worker.get_by_label("应用中的验证码").fill(pyotp.TOTP(secret).now())
+    worker.get_by_role("button", name="开启双因素认证").click()
+    expect(worker.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
+    screenshot(worker, "recovery-codes")
+    worker.get_by_role("link", name="我已保存，继续").click()
     expect(worker.get_by_role("heading", name="工作台")).to_be_visible()
     expect(worker.locator("header")).to_contain_text("孙经办 · 经办人")
-    # Later parts add here: the caseworker sees only the households of `project_label`
-    # (project scoping), and enrols a second factor (TOTP).
+
+    # the caseworker sees the households of that one project only
+    worker.locator("nav").get_by_role("link", name="被征收户").click()
+    expect(worker.get_by_test_id("result-count")).to_contain_text(str(in_project))
+    expect(worker.locator("select[name=project] option")).to_have_count(2)  # 全部 and this one
+    codes = worker.locator("table tbody tr td:nth-child(4)").all_inner_texts()
+    assert codes and set(codes) == {project_code}
 
     # the admin sees the change and disables the account
     admin.get_by_role("link", name="账号管理").click()

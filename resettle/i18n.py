@@ -12,6 +12,7 @@ from flask_babel import format_datetime
 from resettle.auth.models import Role
 from resettle.funds.models import PaymentKind, SourceKind
 from resettle.households.models import CompensationMode, Stage
+from resettle.privacy import is_pii_field, personal, shown_audit_value
 from resettle.translate import lazy_gettext as _l
 
 STAGE_LABELS = {
@@ -66,6 +67,9 @@ ACTION_LABELS = {
     "lockout": _l("Account locked"),
     "undo_step": _l("Step undone"),
     "lookup": _l("Resident lookup"),
+    "export": _l("Export (download)"),
+    "pii_viewed": _l("Full personal data viewed"),
+    "audit_pii_masked": _l("Personal data in earlier audit rows masked"),
     "replan": _l("Re-planned"),
     "password_reset": _l("Password reset (one-time password)"),
     "unlock": _l("Account unlocked"),
@@ -81,6 +85,7 @@ ACTION_LABELS = {
 }
 
 ENTITY_LABELS = {
+    "AuditEvent": _l("Audit trail"),
     "User": _l("User"),
     "PasswordHistory": _l("Earlier password"),
     "RecoveryCode": _l("Recovery code"),
@@ -116,6 +121,8 @@ FIELD_LABELS = {
     "head_name": _l("Head of household"),
     "head_id_number": _l("ID number"),
     "phone": _l("Phone"),
+    "download": _l("Download"),
+    "filter": _l("Filter used"),
     "house_address": _l("House address"),
     "legal_area": _l("Legal floor area (m²)"),
     "unregistered_area": _l("Unregistered area (m²)"),
@@ -316,7 +323,12 @@ def field_label(entity_type: str, field: str) -> Any:
 
 
 def audit_value(field: str, value: Any) -> Any:
-    """A stored value as people read it: stages, modes and payment types by their names."""
+    """A stored value as people read it: stages, modes and payment types by their names;
+    ID numbers, phones and bank accounts masked, whoever reads (`privacy.PII_FIELDS`)."""
+    if is_pii_field(field):
+        if isinstance(value, list):
+            return [shown_audit_value(field, v) for v in value]
+        value = shown_audit_value(field, value)
     labels = {
         "stage": STAGE_LABELS,
         "compensation_mode": MODE_LABELS,
@@ -383,6 +395,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["percent"] = format_percent
     app.jinja_env.globals["audit_value"] = audit_value
     app.jinja_env.globals["field_label"] = field_label
+    app.jinja_env.globals["personal"] = personal
 
     @app.context_processor
     def labels() -> dict[str, Any]:

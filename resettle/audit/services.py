@@ -1,4 +1,16 @@
-"""Writes the audit trail: every insert, update and delete in the same transaction."""
+"""Writes the audit trail: every insert, update and delete in the same transaction.
+
+Personal data is masked at write time. A value of a column `privacy.PII_FIELDS` names (ID
+numbers, phones, bank accounts) is stored as {"masked": "110105********002X", "hmac": "..."}:
+the masked form and a keyed hash (HMAC-SHA256 with a key from the configuration, never in the
+database) of the full value. So a row still tells who changed the number, when, and whether
+it really changed (equal hashes: the same number), and an editor can check a candidate old
+number (`privacy.pii_matches`), but neither the database, its backups nor an audit page holds
+a full number; the household page is where editors read the current one. Rows are write-once
+(triggers refuse UPDATE, and issue 15 chains them with an HMAC), so nothing is rewritten later:
+masking at write time is the choice that stays sound under both. Secrets (`__audit_redact__`,
+password hashes) are not even hashed: they are stored as ***.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +30,7 @@ from sqlalchemy.orm.exc import UnmappedInstanceError
 
 from resettle.audit.models import AuditEvent
 from resettle.db import core_connection, utcnow
+from resettle.privacy import PII_FIELDS, audit_pii_value
 
 REDACTED = "***"
 _cli_actor: contextvars.ContextVar[tuple[int | None, str] | None] = contextvars.ContextVar(
@@ -91,7 +104,14 @@ def _inserted(
 ) -> dict[str, list[Any]]:
     """The changes of an inserted row: every value that is not None, old value None."""
     return {
-        key: [None, REDACTED if key in redact else plain(value)]
+        key: [
+            None,
+            REDACTED
+            if key in redact
+            else audit_pii_value(key, value)
+            if key in PII_FIELDS
+            else plain(value),
+        ]
         for key, value in values.items()
         if value is not None and key not in skip
     }
@@ -123,6 +143,8 @@ def _changes(obj: Any, action: str) -> dict[str, list[Any]]:
                 continue
         if key in redact:
             old, new = (REDACTED if old is not None else None), REDACTED
+        elif key in PII_FIELDS:
+            old, new = audit_pii_value(key, old), audit_pii_value(key, new)
         out[key] = [audit_value(old), audit_value(new)]
     return out
 

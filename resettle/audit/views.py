@@ -1,18 +1,19 @@
-"""The audit trail, for admins and the supervision office."""
+"""The audit trail, for admins and the supervision office (an account bounded by projects sees
+its projects' events: `audit.scope`)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, render_template, request
+from flask_login import current_user
 
 from resettle.audit import bp
 from resettle.audit.models import AuditEvent
-from resettle.audit.services import history
+from resettle.audit.scope import visible_events
 from resettle.auth.models import Role
 from resettle.auth.policy import role_required
 from resettle.db import database_int
 from resettle.extensions import db
-from resettle.projects.scope import entity_visible
 
 PAGE_SIZE = 50
 
@@ -24,7 +25,7 @@ def index():
     actor = request.args.get("actor", "").strip()
     page = request.args.get("page", 1, type=database_int) or 1
     page = max(page, 1)
-    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
+    query = visible_events(sa.select(AuditEvent).order_by(AuditEvent.id.desc()), current_user)
     if entity_type:
         query = query.where(AuditEvent.entity_type == entity_type)
     if actor:
@@ -51,8 +52,17 @@ def index():
 def record(entity_type: str, entity_id: int):
     if not entity_type.isidentifier():
         abort(404)
-    events = history(db.session, entity_type, entity_id)
-    if not events or not entity_visible(db.session, entity_type, entity_id):
+    query = sa.select(AuditEvent).where(
+        AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id
+    )
+    events = list(
+        db.session.scalars(
+            visible_events(query, current_user).order_by(
+                AuditEvent.occurred_at.desc(), AuditEvent.id.desc()
+            )
+        )
+    )
+    if not events:
         abort(404)
     return render_template(
         "audit/record.html", events=events, entity_type=entity_type, entity_id=entity_id

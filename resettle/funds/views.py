@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from resettle import clock
+from resettle.audit.access import audited_download
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
 from resettle.errors import RuleViolation
@@ -69,6 +70,7 @@ def project(project_id: int):
 
 @bp.route("/projects/<int:project_id>/plan.xlsx")
 @logged_in
+@audited_download("ExpropriationProject", "project_id")
 def plan_xlsx(project_id: int):
     project = _project(project_id)
     data = fund_plan_workbook(project, fund_plan(db.session, project))

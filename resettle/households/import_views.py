@@ -16,6 +16,7 @@ from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import InputRequired
 
 from resettle import clock
+from resettle.audit.access import audited_download
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
 from resettle.db import database_int, parses_before_writing
@@ -28,7 +29,8 @@ from resettle.households.ledger import (
     MEMBER_COLUMNS,
     ImportReport,
 )
-from resettle.households.views import filter_from_args, sees_full_id
+from resettle.households.views import filter_from_args
+from resettle.privacy import sees_full_personal_data
 from resettle.projects.models import ExpropriationProject
 from resettle.projects.services import all_projects
 from resettle.spreadsheets.models import PendingUpload
@@ -153,6 +155,7 @@ def import_confirm():
 
 @bp.route("/import/<token>/report.xlsx")
 @role_required(Role.ADMIN, Role.CASEWORKER)
+@audited_download("PendingUpload")
 def import_report(token: str):
     """The uploaded file back with a 错误说明 column and the bad cells marked."""
     upload = _upload_or_none(token) or abort(404)
@@ -178,10 +181,11 @@ def import_template():
 
 @bp.route("/export")
 @logged_in
+@audited_download("Household")
 def export():
     filters = filter_from_args()
     content = ledger.export_households(
-        db.session, filters, full_ids=sees_full_id(current_user), today=clock.today()
+        db.session, filters, full_ids=sees_full_personal_data(current_user), today=clock.today()
     )
     stamp = datetime.now(clock.OFFICE_TZ).strftime("%Y%m%d-%H%M")
     return _xlsx(content, f"被征收户-{stamp}.xlsx")

@@ -42,7 +42,8 @@ from resettle.households.services import (
     validate_household_data,
 )
 from resettle.i18n import MODE_LABELS, STAGE_LABELS
-from resettle.idnumbers import mask_id_number, normalise_id_number
+from resettle.idnumbers import normalise_id_number
+from resettle.privacy import is_pii_field, mask_field
 from resettle.projects.models import ExpropriationProject
 from resettle.spreadsheets import cells
 from resettle.spreadsheets.problems import CellProblem, RowError, RowErrors
@@ -1257,7 +1258,8 @@ def export_households(
 ) -> bytes:
     """The filtered household list as .xlsx, in the template's columns plus the stage.
 
-    ID numbers are masked unless `full_ids`; text that Excel would run as a formula stays text.
+    ID numbers and phones are masked unless `full_ids` (`privacy.sees_full_personal_data`);
+    text that Excel would run as a formula stays text.
     """
     surveyed = (
         sa.select(CaseStep.household_id, CaseStep.actual_date)
@@ -1271,6 +1273,7 @@ def export_households(
     )
     fields = ["case_number", "stage"] + [c.field for c in COLUMNS if c.field != "case_number"]
     headers = [COLUMN_BY_FIELD[f].header if f != "stage" else STAGE_HEADER for f in fields]
+    masked = [f for f in fields if is_pii_field(f)]
     workbook = openpyxl.Workbook(write_only=True)
     ws = _sheet(workbook, "被征收户", fields, headers)
     with in_chinese():
@@ -1282,6 +1285,7 @@ def export_households(
         values["compensation_mode"] = modes.get(household.compensation_mode)
         values["survey_date"] = survey_date
         if not full_ids:
-            values["head_id_number"] = mask_id_number(household.head_id_number)
+            for field in masked:
+                values[field] = mask_field(field, values[field])
         ws.append([safe_cell(ws, values[f], _FORMATS.get(f)) for f in fields])
     return workbook_bytes(workbook)

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from resettle import clock
+from resettle.audit.access import record_pii_view
 from resettle.audit.services import history
 from resettle.auth.models import Role, User
 from resettle.auth.policy import logged_in, role_required
@@ -47,18 +48,12 @@ from resettle.households.services import (
 )
 from resettle.households.stages import STAGE_ORDER
 from resettle.i18n import STAGE_LABELS
-from resettle.idnumbers import mask_id_number
 from resettle.plans.deadlines import household_deadlines, late_stages
 from resettle.plans.services import app_calendar
 from resettle.projects.services import all_projects
 from resettle.translate import gettext as _
 
 EDITORS = (Role.ADMIN, Role.CASEWORKER)
-
-
-def sees_full_id(user: Any) -> bool:
-    """Caseworkers and admins work with full ID numbers; other roles see them masked."""
-    return user.role in EDITORS
 
 
 def _caseworker_choices() -> list[tuple[str, str]]:
@@ -99,8 +94,6 @@ def index():
         projects=all_projects(),
         caseworkers=_caseworker_choices()[1:],
         stages=STAGE_ORDER,
-        mask=not sees_full_id(current_user),
-        mask_id=mask_id_number,
     )
 
 
@@ -198,11 +191,6 @@ def _detail(household: Household, **forms: Any) -> str:
         undo_form=_undo_form(household, forms.get("undo_form")),
         payment_form=payment_form,
         events=history(db.session, "Household", household.id),
-        id_number=household.head_id_number
-        if sees_full_id(current_user)
-        else mask_id_number(household.head_id_number),
-        mask=not sees_full_id(current_user),
-        mask_id_number=mask_id_number,
         can_edit=current_user.role in EDITORS,
         can_undo=current_user.role in (Role.SUPERVISOR, Role.ADMIN),
     )
@@ -219,7 +207,16 @@ def _undo_form(household: Household, form: UndoForm | None) -> UndoForm:
 @bp.route("/<int:household_id>")
 @logged_in
 def detail(household_id: int):
-    return _detail(_load(household_id))
+    household = _load(household_id)
+    page = _detail(household)
+    _audit_pii_view(household)
+    return page
+
+
+def _audit_pii_view(household: Household) -> None:
+    """An editor was shown the household's full ID numbers and phone: audited once a session."""
+    if record_pii_view(db.session, current_user, household.id):
+        db.session.commit()
 
 
 def _edit_form(household: Household, formdata: Any = None) -> EditHouseholdForm:
@@ -242,9 +239,11 @@ def _edit_form(household: Household, formdata: Any = None) -> EditHouseholdForm:
 def edit(household_id: int):
     household = _load(household_id)
     if request.method == "GET":
-        return render_template(
+        page = render_template(
             "households/form.html", form=_edit_form(household), household=household
         )
+        _audit_pii_view(household)
+        return page
     form = _edit_form(household, request.form)
     if not form.validate_on_submit():
         return render_template("households/form.html", form=form, household=household)

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from resettle import clock
+from resettle.audit.access import audited_download
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
 from resettle.db import database_int
@@ -308,6 +309,7 @@ def detail(notice_id: int):
 
 @bp.route("/<int:notice_id>/pdf")
 @logged_in
+@audited_download("Notice", "notice_id")
 def pdf(notice_id: int):
     notice = _load(notice_id)
     return pdf_response(notice_pdf(notice), f"notice-{notice.id}.pdf")
@@ -315,6 +317,7 @@ def pdf(notice_id: int):
 
 @bp.route("/documents/<int:document_id>/pdf")
 @logged_in
+@audited_download("NoticeDocument", "document_id")
 def document_pdf(document_id: int):
     document = db.session.get(NoticeDocument, document_id) or abort(404)
     return pdf_response(document.pdf, f"notices-{document.id}.pdf")

@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from resettle import clock
+from resettle.audit.access import audited_download
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
 from resettle.db import utcnow
@@ -177,6 +178,7 @@ def detail(plan_id: int):
 
 @bp.route("/<int:plan_id>/gantt.pdf")
 @logged_in
+@audited_download("Plan", "plan_id")
 def gantt_pdf(plan_id: int):
     plan = _load(plan_id)
     rows = gantt_rows(plan)

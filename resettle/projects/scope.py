@@ -224,21 +224,3 @@ class ProjectScopedSession(FlaskSession):
             if seen is None:
                 return None
         return super().get(entity, ident, **kwargs)
-
-
-def entity_visible(session: Session, table_name: str, entity_id: int) -> bool:
-    """Whether the record of `table_name` with this id is inside the current account's projects
-    (records of tables no project owns always are; a record since deleted is judged visible)."""
-    from resettle.extensions import db
-
-    for mapper in db.Model.registry.mappers:
-        if mapper.local_table.name == table_name and mapper.class_.__name__ in SCOPED_MODEL_NAMES:
-            if _active_scope() is None:
-                return True
-            pk = _pk_attribute(mapper)
-            exists = session.execute(sa.select(pk).where(pk == entity_id)).first() is not None
-            if exists:
-                return True
-            with all_projects_visible():
-                return session.execute(sa.select(pk).where(pk == entity_id)).first() is None
-    return True

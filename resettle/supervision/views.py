@@ -8,6 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from resettle import clock
+from resettle.audit.access import audited_download
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
 from resettle.db import database_int
@@ -103,6 +104,7 @@ def overdue():
 
 @bp.route("/overdue.pdf")
 @logged_in
+@audited_download("SupervisionItem")
 def overdue_list_pdf():
     filters, as_of = _filters()
     try:
@@ -115,6 +117,7 @@ def overdue_list_pdf():
 
 @bp.route("/overdue.xlsx")
 @logged_in
+@audited_download("SupervisionItem")
 def overdue_list_xlsx():
     filters, as_of = _filters()
     return Response(
@@ -232,6 +235,7 @@ def order(order_id: int):
 
 @bp.route("/orders/<int:order_id>/pdf")
 @logged_in
+@audited_download("SupervisionOrder", "order_id")
 def order_pdf(order_id: int):
     order = _load(order_id)
     return pdf_response(notice_pdf(order.notice), f"order-{order.id}.pdf")

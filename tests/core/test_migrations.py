@@ -1,5 +1,7 @@
 """The Alembic revisions and the models describe the same schema, and they go down and up again."""
 
+import json
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -95,3 +97,53 @@ def test_unit_status_must_match_allocation(make_household):
     db.session.add_all([site, building, unit])
     with pytest.raises(sa.exc.IntegrityError):
         db.session.flush()
+
+
+@pytest.mark.no_transaction
+def test_audit_rows_written_before_masking_are_masked_by_the_upgrade(tmp_path):
+    """Revision 0014 replaces full ID numbers and phones in older audit rows by the masked
+    value and keyed hash that new rows hold, puts the append-only guard back, and says so."""
+    from resettle.privacy import audit_pii_value
+
+    app = make_test_app(fresh_database("mask_audit", tmp_path))
+    with app.app_context():
+        upgrade(revision="0013")
+        legacy = {
+            "head_id_number": [None, "11010519491231002X"],
+            "phone": ["13800001111", "13912345678"],
+            "house_address": [None, "解放路1号"],
+        }
+        with db.engine.begin() as conn:
+            for entity_type, changes in (
+                ("Household", legacy),
+                ("HouseholdMember", {"id_number": ["110101199003074477", None]}),
+                ("User", {"username": [None, "phone"]}),  # "phone" only as a value
+            ):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO audit_events (occurred_at, actor, action, entity_type,"
+                        " changes) VALUES (CURRENT_TIMESTAMP, 'x', 'update', :t, :c)"
+                    ),
+                    {"t": entity_type, "c": json.dumps(changes)},
+                )
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT entity_type, action, changes FROM audit_events ORDER BY id")
+            ).all()
+        stored = {r.entity_type: r.changes for r in rows}
+        stored = {k: json.loads(v) if isinstance(v, str) else v for k, v in stored.items()}
+        assert stored["Household"] == {
+            "head_id_number": [None, audit_pii_value("head_id_number", "11010519491231002X")],
+            "phone": [
+                audit_pii_value("phone", "13800001111"),
+                audit_pii_value("phone", "13912345678"),
+            ],
+            "house_address": [None, "解放路1号"],
+        }
+        assert stored["HouseholdMember"]["id_number"][0]["masked"] == "110101********4477"
+        assert stored["User"] == {"username": [None, "phone"]}
+        assert rows[-1].action == "audit_pii_masked" and stored["AuditEvent"]["rows"] == [None, 2]
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE audit_events SET actor = 'y'"))
+        db.engine.dispose()

@@ -143,7 +143,7 @@ def _world(
         "disclosure_id": disclosure.id,
         "entity_id": household.id,
         "user_id": author.id,  # accounts: admin-only routes, refused to these roles
-        "entity_type": "households",
+        "entity_type": "Household",
         "kind": "project",
     }
 

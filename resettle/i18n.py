@@ -12,7 +12,7 @@ from flask_babel import format_datetime
 from resettle.auth.models import Role
 from resettle.funds.models import PaymentKind, SourceKind
 from resettle.households.models import CompensationMode, Stage
-from resettle.privacy import is_pii_field, personal, shown_audit_value
+from resettle.privacy import is_pii_field, mask_field, personal, shown_audit_value
 from resettle.translate import lazy_gettext as _l
 
 STAGE_LABELS = {
@@ -396,6 +396,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["audit_value"] = audit_value
     app.jinja_env.globals["field_label"] = field_label
     app.jinja_env.globals["personal"] = personal
+    app.jinja_env.globals["masked"] = mask_field
 
     @app.context_processor
     def labels() -> dict[str, Any]:

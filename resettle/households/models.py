@@ -81,6 +81,8 @@ class Household(db.Model):
         sa.UniqueConstraint("project_id", "head_id_number", name="uq_households_project_head_id"),
         sa.UniqueConstraint("project_id", "selection_order", name="uq_households_project_order"),
         sa.Index("ix_households_project_stage", "project_id", "stage"),
+        # A project's households in list order: a page of a bounded account reads 50 rows.
+        sa.Index("ix_households_project_case", "project_id", "case_number"),
         sa.Index("ix_households_head_name", "head_name"),
         sa.Index("ix_households_head_id_number", "head_id_number"),
         sa.CheckConstraint("legal_area >= 0", name="legal_area_nonneg"),

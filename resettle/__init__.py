@@ -424,6 +424,7 @@ def page_to_check() -> str:
 
 
 def _register_cli(app: Flask) -> None:
+    from resettle.audit.cli import audit_cli
     from resettle.auth.cli import users_cli
     from resettle.demo.cli import demo_cli
     from resettle.funds.cli import funds_cli
@@ -433,6 +434,7 @@ def _register_cli(app: Flask) -> None:
     from resettle.projects.cli import projects_cli
     from resettle.supervision.cli import supervision_cli
 
+    app.cli.add_command(audit_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(funds_cli)

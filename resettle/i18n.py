@@ -70,6 +70,9 @@ ACTION_LABELS = {
     "export": _l("Export (download)"),
     "pii_viewed": _l("Full personal data viewed"),
     "audit_pii_masked": _l("Personal data in earlier audit rows masked"),
+    "audit_chained": _l("Earlier audit rows chained"),
+    "backup_created": _l("Backup made"),
+    "backup_restored": _l("Backup restored"),
     "replan": _l("Re-planned"),
     "password_reset": _l("Password reset (one-time password)"),
     "unlock": _l("Account unlocked"),
@@ -86,6 +89,7 @@ ACTION_LABELS = {
 
 ENTITY_LABELS = {
     "AuditEvent": _l("Audit trail"),
+    "AuditChainHead": _l("End of the audit chain"),
     "User": _l("User"),
     "PasswordHistory": _l("Earlier password"),
     "RecoveryCode": _l("Recovery code"),
@@ -208,6 +212,9 @@ FIELD_LABELS = {
     "issued_on": _l("Issued on"),
     "items_open_at_close": _l("Items open at closing"),
     "key": _l("Key"),
+    "key_check": _l("Key fingerprint"),
+    "last_hmac": _l("Last HMAC"),
+    "last_seq": _l("Last position"),
     "lag": _l("Lag (working days)"),
     "last_login_at": _l("Last login"),
     "last_number": _l("Last number"),

@@ -28,6 +28,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, object_mapper
 from sqlalchemy.orm.exc import UnmappedInstanceError
 
+from resettle.audit.chain import CONTENT_COLUMNS, chain
 from resettle.audit.models import AuditEvent
 from resettle.db import core_connection, utcnow
 from resettle.privacy import PII_FIELDS, audit_pii_value
@@ -175,23 +176,35 @@ def record_core_inserts(
             shown[key] = audit_value(value)
         return shown[key]
 
-    core_connection(session).execute(
-        sa.insert(AuditEvent.__table__),
-        [
-            {
-                "occurred_at": now,
-                "user_id": user_id,
-                "actor": actor,
-                "ip": ip,
-                "request_id": request_id,
-                "action": "insert",
-                "entity_type": model.__name__,
-                "entity_id": row["id"],
-                "changes": _inserted(row, skip, redact, plain),
-            }
-            for row in rows
-        ],
-    )
+    events = [
+        {
+            "occurred_at": now,
+            "user_id": user_id,
+            "actor": actor,
+            "ip": ip,
+            "request_id": request_id,
+            "action": "insert",
+            "entity_type": model.__name__,
+            "entity_id": row["id"],
+            "changes": _inserted(row, skip, redact, plain),
+        }
+        for row in rows
+    ]
+    connection = core_connection(session)
+    chain(connection, events)
+    connection.execute(sa.insert(AuditEvent.__table__), events)
+
+
+@event.listens_for(AuditEvent, "before_insert")
+def _chain_orm_event(mapper: Any, connection: sa.Connection, event_row: AuditEvent) -> None:
+    """An AuditEvent added through the ORM takes its place in the chain like every other row."""
+    if event_row.occurred_at is None:
+        event_row.occurred_at = utcnow()
+    if event_row.changes is None:
+        event_row.changes = {}
+    row = {name: getattr(event_row, name) for name in CONTENT_COLUMNS}
+    chain(connection, [row])
+    event_row.chain_seq, event_row.chain_hmac = row["chain_seq"], row["chain_hmac"]
 
 
 @event.listens_for(Session, "after_flush")
@@ -216,7 +229,9 @@ def _audit_after_flush(session: Session, flush_context: Any) -> None:
                 continue
             rows.append(_row(action, obj, changes))
     if rows:
-        session.connection().execute(sa.insert(AuditEvent), rows)
+        connection = session.connection()
+        chain(connection, rows)
+        connection.execute(sa.insert(AuditEvent.__table__), rows)
 
 
 def record_event(
@@ -233,20 +248,20 @@ def record_event(
     cur_user_id, cur_actor, ip, request_id = current_actor()
     # A prebuilt Core insert, at once: no unit-of-work flush for a row nobody edits (the
     # public lookup writes one per request).
-    core_connection(session).execute(
-        _INSERT_EVENT,
-        {
-            "occurred_at": utcnow(),
-            "user_id": user_id if user_id is not None else cur_user_id,
-            "actor": actor or cur_actor,
-            "ip": ip,
-            "request_id": request_id,
-            "action": action,
-            "entity_type": entity_type,
-            "entity_id": entity_id,
-            "changes": changes or {},
-        },
-    )
+    row = {
+        "occurred_at": utcnow(),
+        "user_id": user_id if user_id is not None else cur_user_id,
+        "actor": actor or cur_actor,
+        "ip": ip,
+        "request_id": request_id,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "changes": changes or {},
+    }
+    connection = core_connection(session)
+    chain(connection, [row])
+    connection.execute(_INSERT_EVENT, row)
 
 
 _INSERT_EVENT = sa.insert(AuditEvent.__table__)

@@ -426,6 +426,7 @@ def page_to_check() -> str:
 def _register_cli(app: Flask) -> None:
     from resettle.audit.cli import audit_cli
     from resettle.auth.cli import users_cli
+    from resettle.backup.cli import backup_cli
     from resettle.demo.cli import demo_cli
     from resettle.funds.cli import funds_cli
     from resettle.households.cli import households_cli
@@ -436,6 +437,7 @@ def _register_cli(app: Flask) -> None:
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(funds_cli)
     app.cli.add_command(plan_cli)

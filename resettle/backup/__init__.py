@@ -1,0 +1,1 @@
+"""Backups of the database and what it archives: `flask backup create|verify|restore`."""

@@ -35,10 +35,18 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _optional_url(name: str) -> str | None:
+    value = os.environ.get(name)
+    return normalise_database_url(value) if value else None
+
+
 class BaseConfig:
     ENV_NAME = "base"
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI: str | None = None
+    # The tables' owner, which `flask db upgrade` connects as (unset: DATABASE_URL's own user);
+    # the application's user is then granted what it needs and no more (resettle/dbroles.py).
+    MIGRATION_DATABASE_URL: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     # Sessions: idle sessions end after 30 minutes; cookies are not readable from JavaScript.
     PERMANENT_SESSION_LIFETIME = timedelta(
@@ -96,6 +104,7 @@ class DevelopmentConfig(BaseConfig):
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'resettle.sqlite3'}")
         )
+        self.MIGRATION_DATABASE_URL = _optional_url("MIGRATION_DATABASE_URL")
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _instance_secret_key()
 
 
@@ -135,6 +144,7 @@ class ProductionConfig(BaseConfig):
             )
         self.SECRET_KEY = os.environ["SECRET_KEY"]
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ["DATABASE_URL"])
+        self.MIGRATION_DATABASE_URL = _optional_url("MIGRATION_DATABASE_URL")
 
 
 CONFIGS = {

@@ -43,6 +43,7 @@ from flask import current_app
 from resettle.audit.chain import HEAD_ID, audit_chain, chain_key, verify
 from resettle.audit.services import record_event
 from resettle.db import utcnow
+from resettle.dbroles import app_role, grant_app_role, migration_database_url
 from resettle.extensions import db
 from resettle.translate import gettext as _
 
@@ -584,10 +585,8 @@ def _holds_work(connection: sa.Connection) -> bool:
 
 def _migration_url() -> sa.URL:
     """Where the owner of the tables connects: MIGRATION_DATABASE_URL, else the app's URL."""
-    from config import normalise_database_url
-
-    url = current_app.config.get("MIGRATION_DATABASE_URL")
-    return sa.make_url(normalise_database_url(url)) if url else db.engine.url
+    url = migration_database_url(current_app.config)
+    return sa.make_url(url) if url else db.engine.url
 
 
 def _restore_sqlite(opened: _Opened, force: bool, progress: Progress) -> None:
@@ -650,6 +649,14 @@ def _restore_postgres(opened: _Opened, force: bool, progress: Progress) -> None:
         ],
         env,
     )
+    role = app_role(current_app.config)
+    if role is not None:  # (--no-acl: the dump's grants name another installation's roles)
+        owner = sa.create_engine(url)
+        try:
+            with owner.begin() as connection:
+                grant_app_role(connection, role)
+        finally:
+            owner.dispose()
 
 
 def restore_backup(path: Path, *, force: bool = False, progress: Progress = _quiet) -> Outcome:

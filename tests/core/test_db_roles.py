@@ -315,3 +315,48 @@ def test_production_upgrade_warns_when_the_app_would_own_the_tables(roles, capfd
             upgrade()
             db.engine.dispose()
         assert ("connects as the owner of the tables" in capfd.readouterr().err) is warned
+
+
+@on_postgresql
+@pytest.mark.no_transaction
+def test_a_backup_made_as_the_app_role_restores_with_the_same_grants(roles, tmp_path):
+    """pg_dump runs as the application's role; the restore runs as the owner into a new
+    database and gives the application's role back exactly its privileges."""
+    from resettle.audit.services import acting_as, record_event
+
+    source = make_test_app(roles.app_url, MIGRATION_DATABASE_URL=roles.owner_url)
+    with source.app_context(), acting_as("test"):
+        record_event(db.session, "export", "Household", None, {"rows": 1})
+        db.session.commit()
+    backup = tmp_path / "roles.backup"
+    made = source.test_cli_runner().invoke(args=["backup", "create", str(backup)])
+    assert made.exit_code == 0, made.output
+    with source.app_context():
+        db.engine.dispose()
+
+    base = sa.make_url(roles.owner_url)
+    copy = f"{base.database}_restored"
+    admin = _autocommit(sa.make_url(roles.admin_url).set(database="postgres"))
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{copy}" OWNER "{roles.owner}"'))
+    try:
+        target = make_test_app(
+            sa.make_url(roles.app_url).set(database=copy).render_as_string(hide_password=False),
+            MIGRATION_DATABASE_URL=base.set(database=copy).render_as_string(hide_password=False),
+        )
+        restored = target.test_cli_runner().invoke(args=["backup", "restore", str(backup)])
+        assert restored.exit_code == 0, restored.output
+        with target.app_context():
+            connection = db.session.connection()
+            assert verify(connection, chain_key(target.config)).ok
+            with pytest.raises(sa.exc.ProgrammingError) as refused:
+                connection.execute(sa.text("UPDATE audit_events SET actor = 'x'"))
+            assert refused.value.orig.sqlstate == "42501"
+            db.session.rollback()
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
+        admin.dispose()

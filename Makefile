@@ -9,9 +9,10 @@ FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi
 CATALOG := resettle/translations/zh_Hans_CN/LC_MESSAGES/messages
 
-# Debian packages: CJK fonts and HarfBuzz subsetting for PDFs; Chromium for the browser tests.
+# Debian packages: CJK fonts and HarfBuzz subsetting for PDFs; Chromium for the browser tests;
+# pg_dump and pg_restore for backups on PostgreSQL.
 RUN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
-TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils postgresql-client
 # wrk: the load generator of bench/bench_public.py.
 BENCH_PACKAGES := $(TEST_PACKAGES) wrk
 

@@ -91,6 +91,9 @@ class BaseConfig:
     # Reverse proxies in front of the application (0: none). With 1, the client's address is the
     # last one the proxy adds to X-Forwarded-For, which limits and the audit trail then see.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # Audit rows older than this many days may be pruned (`flask audit prune`); 0 keeps them for
+    # ever. At least AUDIT_RETENTION_MINIMUM_DAYS (网络安全法 Art. 21: six months) when set.
+    AUDIT_RETENTION_DAYS = os.environ.get("AUDIT_RETENTION_DAYS", "0")
     # Strict-Transport-Security max-age in seconds (0: no header; production sends a year).
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "0"))
 
@@ -154,8 +157,27 @@ CONFIGS = {
 }
 
 
+AUDIT_RETENTION_MINIMUM_DAYS = 180
+
+
 def refuse_unusable_settings(settings: Any) -> None:
-    """Raise ConfigError for settings production cannot run with, once every source is read."""
+    """Raise ConfigError for settings the application cannot run with (some only in
+    production), once every source is read."""
+    days = settings.get("AUDIT_RETENTION_DAYS", 0)
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"resettle refuses to start with AUDIT_RETENTION_DAYS={days!r}: give a whole "
+            "number of days."
+        ) from None
+    if days != 0 and days < AUDIT_RETENTION_MINIMUM_DAYS:
+        raise ConfigError(
+            f"resettle refuses to start with AUDIT_RETENTION_DAYS={days}: audit rows must be "
+            f"kept at least {AUDIT_RETENTION_MINIMUM_DAYS} days (网络安全法 Art. 21). Set "
+            f"{AUDIT_RETENTION_MINIMUM_DAYS} or more, or 0 to keep them for ever."
+        )
+    settings["AUDIT_RETENTION_DAYS"] = days
     if settings.get("ENV_NAME") != "production":
         return
     if str(settings.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):

@@ -50,7 +50,10 @@ audit_chain = sa.table(
     sa.column("last_seq", sa.BigInteger),
     sa.column("last_hmac", sa.String),
     sa.column("key_check", sa.String),
+    sa.column("base_seq", sa.BigInteger),
+    sa.column("base_hmac", sa.String),
 )
+PRUNED = "audit_pruned"  # the event that moves the chain's start
 
 _TAKE_HEAD = (
     sa.update(audit_chain)
@@ -139,7 +142,8 @@ class Break:
 
     event_id: int | None
     seq: int | None
-    reason: str  # no_head, key, unchained, missing, duplicate, changed, cut, head
+    reason: str  # no_head, key, unchained, before_start, start_moved, missing, duplicate,
+    # changed, cut, head
     detail: dict[str, Any]
 
 
@@ -174,6 +178,33 @@ def _walk(connection: sa.Connection, events: Any, chunk: int, end: int) -> Itera
         last = rows[-1].chain_seq
 
 
+def _start(connection: sa.Connection, events: Any, head: sa.Row) -> Break | None:
+    """Where the chain starts must be where a pruning, itself in the chain, said it would:
+    no row may lie before it, and a start past 0 needs its audit_pruned event."""
+    if not head.base_seq:
+        return None
+    earlier = connection.execute(
+        sa.select(events.c.id, events.c.chain_seq)
+        .where(events.c.chain_seq <= head.base_seq)
+        .order_by(events.c.chain_seq)
+        .limit(1)
+    ).first()
+    if earlier is not None:
+        return Break(earlier.id, earlier.chain_seq, "before_start", {"start": head.base_seq})
+    for (changes,) in connection.execute(
+        sa.select(events.c.changes).where(
+            events.c.action == PRUNED, events.c.chain_seq > head.base_seq
+        )
+    ):
+        if isinstance(changes, str):
+            changes = json.loads(changes)
+        if changes.get("up_to", [None, None])[1] == head.base_seq and (
+            changes.get("hmac", [None, None])[1] == head.base_hmac
+        ):
+            return None
+    return Break(None, head.base_seq, "start_moved", {})
+
+
 def verify(
     connection: sa.Connection,
     key: bytes,
@@ -190,9 +221,13 @@ def verify(
 
         events = AuditEvent.__table__
     head = connection.execute(
-        sa.select(audit_chain.c.last_seq, audit_chain.c.last_hmac, audit_chain.c.key_check).where(
-            audit_chain.c.id == HEAD_ID
-        )
+        sa.select(
+            audit_chain.c.last_seq,
+            audit_chain.c.last_hmac,
+            audit_chain.c.key_check,
+            audit_chain.c.base_seq,
+            audit_chain.c.base_hmac,
+        ).where(audit_chain.c.id == HEAD_ID)
     ).one_or_none()
     if head is None:
         return Verification(0, 0, Break(None, None, "no_head", {}))
@@ -206,7 +241,10 @@ def verify(
     ).scalar()
     if unchained is not None:
         return Verification(0, 0, Break(unchained, None, "unchained", {}))
-    previous, expected, count = GENESIS, 1, 0
+    start = _start(connection, events, head)
+    if start is not None:
+        return Verification(0, head.base_seq, start)
+    previous, expected, count = head.base_hmac, head.base_seq + 1, 0
     for row in _walk(connection, events, chunk, head.last_seq):
         values = row._mapping
         if row.chain_seq != expected:
@@ -234,8 +272,10 @@ def explain(result: Verification) -> str:
     broken = result.broken
     if broken is None:
         return _(
-            "The audit chain holds: %(rows)s rows, positions 1 to %(last)s, every HMAC matches.",
+            "The audit chain holds: %(rows)s rows, positions %(first)s to %(last)s, every HMAC "
+            "matches.",
             rows=result.rows,
+            first=result.last_seq - result.rows + 1,
             last=result.last_seq,
         )
     values = {"id": broken.event_id, "seq": broken.seq, **broken.detail}
@@ -257,6 +297,16 @@ def explain(result: Verification) -> str:
         ),
         "duplicate": lambda: _(
             "Audit row %(id)s repeats position %(seq)s: it was inserted out of order.", **values
+        ),
+        "before_start": lambda: _(
+            "Audit row %(id)s (position %(seq)s) lies before the chain's recorded start "
+            "(position %(start)s): the start was moved.",
+            **values,
+        ),
+        "start_moved": lambda: _(
+            "The audit chain starts after position %(seq)s, but no pruning recorded that start: "
+            "rows were deleted from its beginning.",
+            **values,
         ),
         "changed": lambda: _(
             "Audit row %(id)s (position %(seq)s) does not match its HMAC: it was changed after "

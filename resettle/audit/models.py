@@ -45,5 +45,9 @@ class AuditChainHead(db.Model):
     last_hmac: Mapped[str] = mapped_column(sa.String(64))
     # A fingerprint of the key the chain is written with (`chain.key_check`), not the key.
     key_check: Mapped[str] = mapped_column(sa.String(16))
+    # Where the chain starts: the position and HMAC of the last row pruned (`flask audit prune`,
+    # after AUDIT_RETENTION_DAYS), 0 and the genesis value when none was.
+    base_seq: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    base_hmac: Mapped[str] = mapped_column(sa.String(64), server_default="0" * 64)
 
     __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)

@@ -232,7 +232,7 @@ def test_an_older_backup_is_migrated_as_it_is_restored(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     with target.app_context():
         revision = db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-        assert revision == "0016"
+        assert revision == "0017"
         result = verify(db.session.connection(), chain_key(target.config))
         # the old row, the chaining, the restore
         assert result.ok and result.rows == 3

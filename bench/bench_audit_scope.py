@@ -14,7 +14,6 @@ import os
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -22,13 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
-from bench._data import PASSWORD, fill, on_each_database  # noqa: E402
+from bench._data import PASSWORD, audit_rows, fill, on_each_database  # noqa: E402
 from resettle import create_app  # noqa: E402
-from resettle.audit.models import AuditEvent  # noqa: E402
 from resettle.auth.models import User, UserProject  # noqa: E402
 from resettle.extensions import db  # noqa: E402
-from resettle.households.models import CaseStep, Household  # noqa: E402
-from resettle.privacy import audit_pii_value  # noqa: E402
+from resettle.households.models import Household  # noqa: E402
 from resettle.projects.models import ExpropriationProject  # noqa: E402
 
 HOUSEHOLDS = int(os.environ.get("BENCH_HOUSEHOLDS", "100000"))
@@ -51,43 +48,6 @@ def _client(app, username: str):  # noqa: ANN001, ANN202
     response = client.post("/login", data={"username": username, "password": PASSWORD})
     assert response.status_code == 302, response.status_code
     return client
-
-
-def _audit_rows(conn: sa.Connection) -> int:
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "occurred_at": now,
-            "actor": "import",
-            "action": "insert",
-            "entity_type": "Household",
-            "entity_id": hid,
-            "changes": {
-                "project_id": [None, pid],
-                "head_id_number": [None, audit_pii_value("head_id_number", number)],
-            },
-        }
-        for hid, pid, number in conn.execute(
-            sa.select(Household.id, Household.project_id, Household.head_id_number)
-        )
-    ]
-    rows += [
-        {
-            "occurred_at": now,
-            "actor": "import",
-            "action": "insert",
-            "entity_type": "CaseStep",
-            "entity_id": sid,
-            "changes": {"household_id": [None, hid]},
-        }
-        for sid, hid in conn.execute(sa.select(CaseStep.id, CaseStep.household_id))
-    ]
-    rows.sort(
-        key=lambda r: r["entity_id"] if r["entity_type"] == "Household" else r["entity_id"] / 2
-    )
-    for start in range(0, len(rows), 20000):
-        conn.execute(sa.insert(AuditEvent.__table__), rows[start : start + 20000])
-    return len(rows)
 
 
 def _supervisor(conn: sa.Connection, name: str, project_id: int | None, hash_: str) -> None:
@@ -117,7 +77,7 @@ def measure(url: str, label: str) -> bool:
         upgrade()
         with db.engine.begin() as conn:
             fill(conn, HOUSEHOLDS)
-            events = _audit_rows(conn)
+            events = audit_rows(conn)
             conn.execute(
                 sa.insert(ExpropriationProject),
                 [

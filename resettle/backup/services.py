@@ -334,6 +334,7 @@ def create_backup(path: Path, *, progress: Progress = _quiet) -> Outcome:
                 archive, MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1).encode()
             )
             archive.add(part, arcname=part.name)
+        partial.chmod(0o600)  # personal data: for its owner only
         os.replace(partial, path)
     outcome = Outcome(manifest, path=path, size=path.stat().st_size, sha256=_sha256_file(path))
     record_event(

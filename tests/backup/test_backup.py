@@ -248,3 +248,29 @@ def test_a_backup_needs_a_folder_and_a_file_database(tmp_path):
     assert result.exit_code != 0 and "不存在" in result.output
     with source.app_context():
         db.engine.dispose()
+
+
+def test_verify_names_an_audit_row_changed_before_the_backup(tmp_path):
+    """Without restoring (on PostgreSQL: reading the dump, no server), the check walks the chain
+    the backup holds and names a row someone changed in the database before it was made."""
+    source = migrated_app_for_threads("backup_tampered", tmp_path, 1)
+    _seed(source, households=3)
+    with source.app_context():
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.execute(sa.text("DROP TRIGGER audit_events_no_update"))
+            else:
+                conn.execute(sa.text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+            changed = conn.execute(
+                sa.text("SELECT id FROM audit_events WHERE chain_seq = 4")
+            ).scalar()
+            conn.execute(
+                sa.text("UPDATE audit_events SET actor = 'x' WHERE id = :id"), {"id": changed}
+            )
+    backup = tmp_path / "tampered.backup"
+    assert _cli(source, "backup", "create", str(backup)).exit_code == 0
+    result = _cli(source, "backup", "verify", str(backup))
+    assert result.exit_code == 1
+    assert f"审计记录 {changed}（链中第 4 条）" in result.output, result.output
+    with source.app_context():
+        db.engine.dispose()

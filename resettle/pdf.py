@@ -265,12 +265,7 @@ def render_html(template_name: str, **context: Any) -> str:
     )
 
 
-def render_pdf(template_name: str, *, pdf_variant: str | None = None, **context: Any) -> bytes:
-    """Render a Jinja template of the current app to PDF bytes (CJK font embedded, subset).
-
-    The context holds plain data; `title` and `made_at` (a datetime, UTC when naive; default
-    now) fill the page header. `pdf_variant="pdf/a-3b"` makes an archivable PDF/A-3b.
-    """
+def _html_document(template_name: str, context: dict[str, Any]) -> HTML:
     html = render_html(template_name, **context)
     lacking = missing_glyphs(html)
     if lacking:
@@ -281,13 +276,29 @@ def render_pdf(template_name: str, *, pdf_variant: str | None = None, **context:
             " ".join(f"{char} U+{ord(char):04X}" for char in sorted(lacking)),
         )
     app = current_app._get_current_object()
-    document = HTML(
+    return HTML(
         string=html,
         base_url=Path(app.static_folder).resolve().as_uri() + "/",
         url_fetcher=url_fetcher_for_app(app),
     )
-    options: dict[str, Any] = {"font_config": FONT_CONFIG}
-    if pdf_variant:
-        options["pdf_variant"] = pdf_variant
+
+
+def render_pdf(template_name: str, *, pdf_variant: str | None = None, **context: Any) -> bytes:
+    """Render a Jinja template of the current app to PDF bytes (CJK font embedded, subset).
+
+    The context holds plain data; `title` and `made_at` (a datetime, UTC when naive; default
+    now) fill the page header. `pdf_variant="pdf/a-3b"` makes an archivable PDF/A-3b.
+    """
+    return render_pdf_pages(template_name, pdf_variant=pdf_variant, **context)[0]
+
+
+def render_pdf_pages(
+    template_name: str, *, pdf_variant: str | None = None, **context: Any
+) -> tuple[bytes, list[Any]]:
+    """As `render_pdf`, with the laid-out pages (their anchors tell where each part of a
+    many-part document starts)."""
+    document = _html_document(template_name, context)
+    options: dict[str, Any] = {"pdf_variant": pdf_variant} if pdf_variant else {}
     with RENDER_LOCK:
-        return document.write_pdf(**options)
+        laid_out = document.render(font_config=FONT_CONFIG, **options)
+        return laid_out.write_pdf(**options), list(laid_out.pages)

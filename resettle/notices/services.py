@@ -1,363 +1,75 @@
-"""Notices (通知书): guards, numbers without gaps, check codes, QR codes, PDF archive, reprint.
+"""Notices (通知书): what a notice says, issuing one or a batch, reading them back.
 
 A notice is numbered per type and year (文号 such as 东征签催〔2026〕15号) from a locked counter
 row in `notice_sequences`, so concurrent issuers get consecutive numbers and a failed issue (a
 refused guard, a PDF that could not be made) rolls its number back with the transaction: no
 gaps. The PDF is rendered once and archived with its SHA-256; a reprint returns those bytes.
 Many notices at once are one document with a page per notice (PITFALLS.md, "PDFs"): the document
-is the archived unit and each notice records its first page in it.
+is the archived unit and each notice records its first page in it. Numbering, check codes, QR
+codes, rendering and archiving are shared with the other numbered documents
+(`resettle.documents`); which household may get which notice is `notices.guards`.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import io
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
-import qrcode
 import sqlalchemy as sa
-from flask import current_app, has_request_context, request, url_for
-from qrcode.constants import ERROR_CORRECT_M
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
-from weasyprint import HTML
-from werkzeug.routing import BuildError
 
 from resettle import clock
 from resettle.auth.models import User
 from resettle.chinese import in_chinese
-from resettle.db import begin_write, utcnow
+from resettle.db import utcnow
+from resettle.documents.archive import (
+    RenderedDocument,
+    archive_document,
+    document_is_intact,
+    page_counts,
+    render_parts,
+)
+from resettle.documents.dates import chinese_date, chinese_datetime
+from resettle.documents.numbers import begin_numbering, new_check_code, next_sequences
+from resettle.documents.verification import check_code_matches, qr_data_uri, verify_url
 from resettle.errors import RuleViolation
 from resettle.funds.services import AllowanceStatement, allowance_statement
-from resettle.households import stages
 from resettle.households.models import Household, Stage
-from resettle.households.services import stage_label
-from resettle.households.stages import SWAP_MODES
 from resettle.i18n import format_money
 from resettle.idnumbers import mask_id_number
-from resettle.notices.models import Notice, NoticeDocument, NoticeSequence, NoticeType
-from resettle.pdf import (
-    FONT_CONFIG,
-    PDF_VARIANT_ARCHIVE,
-    RENDER_LOCK,
-    missing_glyphs,
-    render_html,
-    url_fetcher_for_app,
+from resettle.notices.guards import NoticeInput, check_notice
+from resettle.notices.models import Notice, NoticeDocument, NoticeType
+from resettle.notices.types import (
+    HOUSEHOLD_TYPES,
+    NOTICE_TYPE_LABELS,
+    TEMPLATES,
+    format_number,
 )
-from resettle.plans.deadlines import PlanDeadline, household_deadlines
+from resettle.pdf import missing_glyphs
+from resettle.plans.deadlines import PlanDeadline
 from resettle.translate import gettext as _
-from resettle.translate import lazy_gettext as _l
 
-# --- numbers, in one place -------------------------------------------------------------------
+__all__ = [  # what callers take from here (the documents' shared parts live in resettle.documents)
+    "HOUSEHOLD_TYPES",
+    "NOTICE_TYPE_LABELS",
+    "BatchInput",
+    "NoticeInput",
+    "begin_numbering",
+    "check_notice",
+    "document_is_intact",
+    "format_number",
+    "issue_batch",
+    "issue_notice",
+    "lacking_glyphs",
+    "notice_by_number",
+    "notice_pdf",
+    "notices_for_household",
+    "verify_notice",
+]
 
-#: The prefix of each type's number (文号): 东征签催〔2026〕15号. Change the wording here only.
-NUMBER_PREFIXES: dict[NoticeType, str] = {
-    NoticeType.SIGNING: "东征签催",
-    NoticeType.VACATING: "东征腾通",
-    NoticeType.SELECTION: "东征选通",
-    NoticeType.HANDOVER: "东征交通",
-    NoticeType.ALLOWANCE: "东征过发",
-    NoticeType.SUPERVISION: "东督办",
-}
-NUMBER_FORMAT = "{prefix}〔{year}〕{sequence}号"
-
-NOTICE_TYPE_LABELS = {
-    NoticeType.SIGNING: _l("Signing reminder"),
-    NoticeType.VACATING: _l("Vacating notice"),
-    NoticeType.SELECTION: _l("Flat selection notice"),
-    NoticeType.HANDOVER: _l("Handover notice"),
-    NoticeType.ALLOWANCE: _l("Allowance payment notice"),
-    NoticeType.SUPERVISION: _l("Supervision order"),
-}
-#: The types a caseworker issues to a household.
-HOUSEHOLD_TYPES = (
-    NoticeType.SIGNING,
-    NoticeType.VACATING,
-    NoticeType.SELECTION,
-    NoticeType.HANDOVER,
-    NoticeType.ALLOWANCE,
-)
-#: The PDF template of each type: templates/notices/pdf/<name>.html (plain HTML to edit).
-TEMPLATES = {
-    NoticeType.SIGNING: "notices/pdf/signing.html",
-    NoticeType.VACATING: "notices/pdf/vacating.html",
-    NoticeType.SELECTION: "notices/pdf/selection.html",
-    NoticeType.HANDOVER: "notices/pdf/handover.html",
-    NoticeType.ALLOWANCE: "notices/pdf/allowance.html",
-    NoticeType.SUPERVISION: "supervision/pdf/order.html",
-}
-DOCUMENT_TEMPLATE = "notices/pdf/document.html"
-
-#: Check codes: 8 characters without the look-alikes 0/O and 1/I (about 40 bits).
-CHECK_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-CHECK_CODE_LENGTH = 8
 MAX_BATCH = 2000
-
-
-def format_number(notice_type: NoticeType, year: int, sequence: int) -> str:
-    """The printed number of a notice, e.g. 东征签催〔2026〕15号."""
-    return NUMBER_FORMAT.format(
-        prefix=NUMBER_PREFIXES[NoticeType(notice_type)], year=year, sequence=sequence
-    )
-
-
-def begin_numbering(session: Session) -> None:
-    """Open the transaction a notice is issued in; on SQLite take the write lock at BEGIN
-    (BEGIN IMMEDIATE) so concurrent issuers queue instead of failing with "database is
-    locked". Call it before the transaction reads anything (as sites.begin_allocation)."""
-    begin_write(session, must_open=True)
-
-
-def next_sequences(session: Session, notice_type: NoticeType, year: int, count: int = 1) -> int:
-    """Reserve `count` consecutive numbers of a type and year; returns the first.
-
-    One atomic UPDATE … RETURNING on the counter row: PostgreSQL keeps the row locked until the
-    transaction ends, so a concurrent issuer waits and then continues after our numbers; on
-    SQLite the write lock does the same. A rollback gives the numbers back (no gaps).
-    """
-    if count < 1:
-        raise ValueError("count must be at least 1")
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(NoticeSequence)
-        .values(type=NoticeType(notice_type).value, year=year, last_number=0)
-        .on_conflict_do_nothing(index_elements=["type", "year"])
-    )
-    last = session.execute(
-        sa.update(NoticeSequence)
-        .where(NoticeSequence.type == NoticeType(notice_type), NoticeSequence.year == year)
-        .values(last_number=NoticeSequence.last_number + count)
-        .returning(NoticeSequence.last_number)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    return last - count + 1
-
-
-def new_check_code() -> str:
-    """A random check code printed on the notice and asked for by /public/verify."""
-    return "".join(secrets.choice(CHECK_CODE_ALPHABET) for _ in range(CHECK_CODE_LENGTH))
-
-
-def verify_url(number: str, check_code: str) -> str:
-    """The public address that confirms a notice (number and check code in the query)."""
-    query = {"number": number, "code": check_code}
-    if has_request_context():
-        if "public.verify" in current_app.view_functions:
-            try:
-                return url_for("public.verify", _external=True, **query)
-            except BuildError:
-                pass
-        base = request.host_url
-    else:
-        base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
-    return f"{base.rstrip('/')}/public/verify?{urlencode(query)}"
-
-
-def qr_png(text: str) -> bytes:
-    """A QR code of `text` as a small PNG (one pixel a module; the PDF scales it crisply).
-
-    The mask pattern is fixed: choosing the "best" of eight took 80% of the time and makes no
-    difference to a phone's camera at this size.
-    """
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=1, border=4, mask_pattern=2)
-    code.add_data(text)
-    code.make(fit=True)
-    buffer = io.BytesIO()
-    code.make_image().save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def qr_data_uri(text: str) -> str:
-    return "data:image/png;base64," + base64.b64encode(qr_png(text)).decode("ascii")
-
-
-# --- dates as printed ------------------------------------------------------------------------
-
-
-def chinese_date(value: date | None) -> str:
-    """2026年11月3日, as official documents write dates."""
-    if value is None:
-        return ""
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
-def chinese_datetime(value: datetime) -> str:
-    return f"{chinese_date(value.date())}{value.hour}时{value.minute:02d}分"
-
-
-# --- guards ----------------------------------------------------------------------------------
-
-
-def _deadline(
-    deadlines: dict[Stage, PlanDeadline], household: Household, stage: Stage, what: str
-) -> PlanDeadline:
-    due = deadlines.get(stage)
-    if due is None:
-        raise RuleViolation(
-            _(
-                "No %(stage)s deadline is set for household %(case)s (in the plan or on the "
-                "case): the %(notice)s needs one.",
-                stage=stage_label(stage),
-                case=household.case_number,
-                notice=what,
-            ),
-            "type",
-        )
-    return due
-
-
-@dataclass
-class NoticeInput:
-    """What a caseworker adds when issuing: the selection time of a selection notice."""
-
-    selection_at: datetime | None = None
-
-
-def check_notice(
-    session: Session,
-    household: Household,
-    notice_type: NoticeType,
-    data: NoticeInput | None = None,
-    *,
-    today: date | None = None,
-) -> dict[Stage, PlanDeadline]:
-    """Refuse a notice the household's case does not call for; returns its deadlines."""
-    notice_type = NoticeType(notice_type)
-    data = data or NoticeInput()
-    today = today or clock.today()
-    what = str(NOTICE_TYPE_LABELS[notice_type])
-    if notice_type not in HOUSEHOLD_TYPES:
-        raise RuleViolation(_("This kind of notice cannot be issued here."), "type")
-    rank = stages.rank(household.stage)
-    case = household.case_number
-    deadlines = household_deadlines(session, household)
-    if notice_type == NoticeType.SIGNING:
-        if rank >= stages.rank(Stage.SIGNED):
-            raise RuleViolation(
-                _("Household %(case)s has signed already: no signing reminder.", case=case),
-                "type",
-            )
-        _deadline(deadlines, household, Stage.SIGNED, what)
-    elif notice_type == NoticeType.VACATING:
-        if rank < stages.rank(Stage.SIGNED):
-            raise RuleViolation(
-                _(
-                    "Household %(case)s has not signed yet: a vacating notice follows signing.",
-                    case=case,
-                ),
-                "type",
-            )
-        if rank >= stages.rank(Stage.VACATED):
-            raise RuleViolation(
-                _("Household %(case)s has vacated the house already.", case=case), "type"
-            )
-        _deadline(deadlines, household, Stage.VACATED, what)
-    elif notice_type == NoticeType.SELECTION:
-        if household.compensation_mode not in SWAP_MODES:
-            raise RuleViolation(
-                _(
-                    "Household %(case)s is not compensated with a flat: no selection notice.",
-                    case=case,
-                ),
-                "type",
-            )
-        if household.selection_order is None:
-            raise RuleViolation(
-                _(
-                    "Household %(case)s has no selection order number yet: enter it first.",
-                    case=case,
-                ),
-                "type",
-            )
-        if rank >= stages.rank(Stage.SELECTED):
-            raise RuleViolation(
-                _("Household %(case)s has selected its flat already.", case=case), "type"
-            )
-        if rank < stages.rank(Stage.VACATED):
-            raise RuleViolation(
-                _(
-                    "Household %(case)s has not vacated yet: no selection before vacating.",
-                    case=case,
-                ),
-                "type",
-            )
-        if data.selection_at is None:
-            raise RuleViolation(_("Enter the date and time of the selection."), "selection_at")
-        if data.selection_at.date() < today:
-            raise RuleViolation(_("The selection time cannot be in the past."), "selection_at")
-    elif notice_type == NoticeType.HANDOVER:
-        if rank >= stages.rank(Stage.HANDED_OVER):
-            raise RuleViolation(
-                _("Household %(case)s has received its flat already.", case=case), "type"
-            )
-        if not household.units:
-            raise RuleViolation(_("No flat is allocated to household %(case)s.", case=case), "type")
-        unfinished = [u.label for u in household.units if not u.building.complete]
-        if unfinished:
-            raise RuleViolation(
-                _(
-                    "%(flats)s is not complete yet and cannot be handed over.",
-                    flats="、".join(unfinished),
-                ),
-                "type",
-            )
-        _deadline(deadlines, household, Stage.HANDED_OVER, what)
-    elif notice_type == NoticeType.ALLOWANCE:
-        _allowance_due(session, household, today)
-    return deadlines
-
-
-def _allowance_due(session: Session, household: Household, today: date) -> AllowanceStatement:
-    """The allowance statement an allowance notice prints; refused when nothing is due."""
-    case = household.case_number
-    if household.compensation_mode not in SWAP_MODES:
-        raise RuleViolation(
-            _(
-                "Household %(case)s is not compensated with a flat: it gets no temporary "
-                "allowance.",
-                case=case,
-            ),
-            "type",
-        )
-    if stages.rank(household.stage) < stages.rank(Stage.VACATED):
-        raise RuleViolation(
-            _(
-                "Household %(case)s has not vacated yet: the temporary allowance starts on "
-                "vacating.",
-                case=case,
-            ),
-            "type",
-        )
-    statement = allowance_statement(session, household, as_of=today)
-    if statement is None:
-        raise RuleViolation(
-            _(
-                "Project %(project)s has no compensation rules yet: the allowance cannot be "
-                "computed.",
-                project=household.project.code,
-            ),
-            "type",
-        )
-    if statement.due <= 0:
-        raise RuleViolation(
-            _(
-                "Household %(case)s has been paid all the allowance accrued so far "
-                "(%(amount)s yuan): there is nothing to notify.",
-                case=case,
-                amount=format_money(statement.accrued),
-            ),
-            "type",
-        )
-    return statement
 
 
 # --- what a notice says ----------------------------------------------------------------------
@@ -446,56 +158,11 @@ def lacking_glyphs(details: dict[str, Any]) -> str:
 # --- rendering and archiving -----------------------------------------------------------------
 
 
-@dataclass
-class RenderedDocument:
-    pdf: bytes
-    pages: int
-    first_pages: list[int]  # the first page of each notice, in order
-
-
 def render_notices(
     entries: Sequence[dict[str, Any]], *, title: str, made_at: datetime
 ) -> RenderedDocument:
-    """One PDF/A-3b document with a page (or more) per notice; entries are plain dicts with
-    `template` and `n` (the notice's data). Laid out once, with the shared FontConfiguration."""
-    with in_chinese():  # an archived notice is a Chinese document, whoever issues it
-        html = render_html(DOCUMENT_TEMPLATE, title=title, made_at=made_at, entries=entries)
-    app = current_app._get_current_object()
-    with RENDER_LOCK:
-        document = HTML(
-            string=html,
-            base_url=Path(app.static_folder).resolve().as_uri() + "/",
-            url_fetcher=url_fetcher_for_app(app),
-        ).render(font_config=FONT_CONFIG, pdf_variant=PDF_VARIANT_ARCHIVE)
-        pdf = document.write_pdf(pdf_variant=PDF_VARIANT_ARCHIVE)
-    starts: dict[str, int] = {}
-    for page_number, page in enumerate(document.pages, start=1):
-        for anchor in page.anchors:
-            if anchor.startswith("notice-"):
-                starts.setdefault(anchor, page_number)
-    first_pages = [starts.get(f"notice-{index}", 1) for index in range(len(entries))]
-    return RenderedDocument(pdf, len(document.pages), first_pages)
-
-
-def archive_document(
-    session: Session, rendered: RenderedDocument, *, count: int, user: User | None
-) -> NoticeDocument:
-    """Keep the PDF bytes and their SHA-256 (the reprint returns exactly these bytes)."""
-    document = NoticeDocument(
-        pdf=rendered.pdf,
-        sha256=hashlib.sha256(rendered.pdf).hexdigest(),
-        size=len(rendered.pdf),
-        pages=rendered.pages,
-        notice_count=count,
-        created_by_id=user.id if user else None,
-    )
-    session.add(document)
-    return document
-
-
-def _page_counts(first_pages: list[int], total: int) -> list[int]:
-    ends = first_pages[1:] + [total + 1]
-    return [max(end - start, 1) for start, end in zip(first_pages, ends, strict=True)]
+    """The notices (or orders) of one issue as one archived PDF, a page or more each."""
+    return render_parts(entries, title=title, made_at=made_at)
 
 
 @dataclass
@@ -560,7 +227,7 @@ def store_notices(
     ]
     rendered = render_notices(entries, title=title, made_at=made_at)
     document = archive_document(session, rendered, count=len(drafts), user=user)
-    counts = _page_counts(rendered.first_pages, rendered.pages)
+    counts = page_counts(rendered.first_pages, rendered.pages)
     notices = []
     for draft, first_page, page_count in zip(drafts, rendered.first_pages, counts, strict=True):
         notice = Notice(
@@ -743,12 +410,6 @@ def verify_notice(session: Session, number: str, code: str) -> Notice | None:
     """The notice with this number when the check code matches, else None (for /public/verify:
     one answer whatever was wrong). Codes are compared in constant time, spaces and case aside."""
     notice = notice_by_number(session, number or "")
-    given = "".join((code or "").split()).upper()
-    if notice is None or not hmac.compare_digest(given.encode(), notice.check_code.encode()):
+    if notice is None or not check_code_matches(code, notice.check_code):
         return None
     return notice
-
-
-def document_is_intact(document: NoticeDocument) -> bool:
-    """The archived bytes still have the SHA-256 recorded when they were issued."""
-    return hashlib.sha256(document.pdf).hexdigest() == document.sha256

@@ -33,12 +33,13 @@ from resettle.auth.models import User
 from resettle.calendar import WorkCalendar
 from resettle.chinese import in_chinese
 from resettle.db import database_int, utcnow
+from resettle.documents.dates import chinese_date
 from resettle.errors import RuleViolation
 from resettle.households import stages
 from resettle.households.models import CaseStep, Household, Stage
 from resettle.i18n import STAGE_LABELS
 from resettle.notices.models import NoticeType
-from resettle.notices.services import chinese_date, draft_notices, store_notices
+from resettle.notices.services import draft_notices, store_notices
 from resettle.pdf import render_pdf
 from resettle.plans.deadlines import (
     days_late,

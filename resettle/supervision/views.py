@@ -12,9 +12,10 @@ from resettle.audit.access import audited_download
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
 from resettle.db import database_int
+from resettle.documents.numbers import begin_numbering
 from resettle.errors import RuleViolation
 from resettle.extensions import db
-from resettle.notices.services import begin_numbering, notice_pdf
+from resettle.notices.services import notice_pdf
 from resettle.notices.views import pdf_response
 from resettle.plans.services import app_calendar
 from resettle.plans.supervision import LEVEL_LABELS, Level

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from PIL import Image
 
 from resettle import clock
+from resettle.documents.numbers import new_check_code
+from resettle.documents.verification import qr_png, verify_url
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.funds.models import PaymentKind
@@ -30,7 +32,6 @@ from resettle.notices.services import (
     issue_batch,
     issue_notice,
     notice_pdf,
-    qr_png,
 )
 from resettle.sites.models import UnitStatus
 from tests.funds import add_rules
@@ -291,7 +292,7 @@ def test_the_qr_code_encodes_the_verify_address_with_number_and_code(app, projec
         for x, dark in enumerate(row)
     )
     with app.test_request_context("/", base_url="https://zhengqian.example.gov.cn"):
-        assert services.verify_url("东征签催〔2025〕1号", "ABCDEFGH").startswith(
+        assert verify_url("东征签催〔2025〕1号", "ABCDEFGH").startswith(
             "https://zhengqian.example.gov.cn/public/verify?number="
         )
 
@@ -306,7 +307,7 @@ def test_a_notice_is_verified_by_number_and_check_code(project):
 
 
 def test_check_codes_avoid_look_alike_characters():
-    codes = {services.new_check_code() for _ in range(200)}
+    codes = {new_check_code() for _ in range(200)}
     assert len(codes) == 200
     assert all(len(c) == 8 and not set(c) & set("01OI") for c in codes)
 

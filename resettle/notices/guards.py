@@ -1,0 +1,184 @@
+"""Which household may get which notice: the guards of each notice type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from resettle import clock
+from resettle.errors import RuleViolation
+from resettle.funds.services import AllowanceStatement, allowance_statement
+from resettle.households import stages
+from resettle.households.models import Household, Stage
+from resettle.households.services import stage_label
+from resettle.households.stages import SWAP_MODES
+from resettle.i18n import format_money
+from resettle.notices.models import NoticeType
+from resettle.notices.types import HOUSEHOLD_TYPES, NOTICE_TYPE_LABELS
+from resettle.plans.deadlines import PlanDeadline, household_deadlines
+from resettle.translate import gettext as _
+
+
+def _deadline(
+    deadlines: dict[Stage, PlanDeadline], household: Household, stage: Stage, what: str
+) -> PlanDeadline:
+    due = deadlines.get(stage)
+    if due is None:
+        raise RuleViolation(
+            _(
+                "No %(stage)s deadline is set for household %(case)s (in the plan or on the "
+                "case): the %(notice)s needs one.",
+                stage=stage_label(stage),
+                case=household.case_number,
+                notice=what,
+            ),
+            "type",
+        )
+    return due
+
+
+@dataclass
+class NoticeInput:
+    """What a caseworker adds when issuing: the selection time of a selection notice."""
+
+    selection_at: datetime | None = None
+
+
+def check_notice(
+    session: Session,
+    household: Household,
+    notice_type: NoticeType,
+    data: NoticeInput | None = None,
+    *,
+    today: date | None = None,
+) -> dict[Stage, PlanDeadline]:
+    """Refuse a notice the household's case does not call for; returns its deadlines."""
+    notice_type = NoticeType(notice_type)
+    data = data or NoticeInput()
+    today = today or clock.today()
+    what = str(NOTICE_TYPE_LABELS[notice_type])
+    if notice_type not in HOUSEHOLD_TYPES:
+        raise RuleViolation(_("This kind of notice cannot be issued here."), "type")
+    rank = stages.rank(household.stage)
+    case = household.case_number
+    deadlines = household_deadlines(session, household)
+    if notice_type == NoticeType.SIGNING:
+        if rank >= stages.rank(Stage.SIGNED):
+            raise RuleViolation(
+                _("Household %(case)s has signed already: no signing reminder.", case=case),
+                "type",
+            )
+        _deadline(deadlines, household, Stage.SIGNED, what)
+    elif notice_type == NoticeType.VACATING:
+        if rank < stages.rank(Stage.SIGNED):
+            raise RuleViolation(
+                _(
+                    "Household %(case)s has not signed yet: a vacating notice follows signing.",
+                    case=case,
+                ),
+                "type",
+            )
+        if rank >= stages.rank(Stage.VACATED):
+            raise RuleViolation(
+                _("Household %(case)s has vacated the house already.", case=case), "type"
+            )
+        _deadline(deadlines, household, Stage.VACATED, what)
+    elif notice_type == NoticeType.SELECTION:
+        if household.compensation_mode not in SWAP_MODES:
+            raise RuleViolation(
+                _(
+                    "Household %(case)s is not compensated with a flat: no selection notice.",
+                    case=case,
+                ),
+                "type",
+            )
+        if household.selection_order is None:
+            raise RuleViolation(
+                _(
+                    "Household %(case)s has no selection order number yet: enter it first.",
+                    case=case,
+                ),
+                "type",
+            )
+        if rank >= stages.rank(Stage.SELECTED):
+            raise RuleViolation(
+                _("Household %(case)s has selected its flat already.", case=case), "type"
+            )
+        if rank < stages.rank(Stage.VACATED):
+            raise RuleViolation(
+                _(
+                    "Household %(case)s has not vacated yet: no selection before vacating.",
+                    case=case,
+                ),
+                "type",
+            )
+        if data.selection_at is None:
+            raise RuleViolation(_("Enter the date and time of the selection."), "selection_at")
+        if data.selection_at.date() < today:
+            raise RuleViolation(_("The selection time cannot be in the past."), "selection_at")
+    elif notice_type == NoticeType.HANDOVER:
+        if rank >= stages.rank(Stage.HANDED_OVER):
+            raise RuleViolation(
+                _("Household %(case)s has received its flat already.", case=case), "type"
+            )
+        if not household.units:
+            raise RuleViolation(_("No flat is allocated to household %(case)s.", case=case), "type")
+        unfinished = [u.label for u in household.units if not u.building.complete]
+        if unfinished:
+            raise RuleViolation(
+                _(
+                    "%(flats)s is not complete yet and cannot be handed over.",
+                    flats="、".join(unfinished),
+                ),
+                "type",
+            )
+        _deadline(deadlines, household, Stage.HANDED_OVER, what)
+    elif notice_type == NoticeType.ALLOWANCE:
+        _allowance_due(session, household, today)
+    return deadlines
+
+
+def _allowance_due(session: Session, household: Household, today: date) -> AllowanceStatement:
+    """The allowance statement an allowance notice prints; refused when nothing is due."""
+    case = household.case_number
+    if household.compensation_mode not in SWAP_MODES:
+        raise RuleViolation(
+            _(
+                "Household %(case)s is not compensated with a flat: it gets no temporary "
+                "allowance.",
+                case=case,
+            ),
+            "type",
+        )
+    if stages.rank(household.stage) < stages.rank(Stage.VACATED):
+        raise RuleViolation(
+            _(
+                "Household %(case)s has not vacated yet: the temporary allowance starts on "
+                "vacating.",
+                case=case,
+            ),
+            "type",
+        )
+    statement = allowance_statement(session, household, as_of=today)
+    if statement is None:
+        raise RuleViolation(
+            _(
+                "Project %(project)s has no compensation rules yet: the allowance cannot be "
+                "computed.",
+                project=household.project.code,
+            ),
+            "type",
+        )
+    if statement.due <= 0:
+        raise RuleViolation(
+            _(
+                "Household %(case)s has been paid all the allowance accrued so far "
+                "(%(amount)s yuan): there is nothing to notify.",
+                case=case,
+                amount=format_money(statement.accrued),
+            ),
+            "type",
+        )
+    return statement

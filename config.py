@@ -11,6 +11,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -180,6 +181,15 @@ def refuse_unusable_settings(settings: Any) -> None:
     settings["AUDIT_RETENTION_DAYS"] = days
     if settings.get("ENV_NAME") != "production":
         return
+    host = urlsplit(str(settings.get("PUBLIC_BASE_URL") or "")).hostname or ""
+    if host in ("", "localhost", "::1") or host.startswith("127."):
+        raise ConfigError(
+            "resettle refuses to start in production with PUBLIC_BASE_URL="
+            f"{settings.get('PUBLIC_BASE_URL')!r}: it is printed in every notice's QR code and "
+            "verification address, and residents cannot reach this machine's own address. Set "
+            "PUBLIC_BASE_URL to the public address of the verification pages, e.g. "
+            "https://zhengqian.example.gov.cn (see README.md, Settings)."
+        )
     if str(settings.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
         raise ConfigError(
             "resettle refuses to start in production with RATELIMIT_STORAGE_URI=memory://: "

@@ -8,23 +8,16 @@ import io
 from urllib.parse import urlencode
 
 import qrcode
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app
 from qrcode.constants import ERROR_CORRECT_M
-from werkzeug.routing import BuildError
 
 
 def verify_url(number: str, check_code: str) -> str:
-    """The public address that confirms a document (number and check code in the query)."""
+    """The public address that confirms a document (number and check code in the query):
+    always PUBLIC_BASE_URL, never the address a caseworker's request came in on (an intranet
+    address printed on paper reaches no resident)."""
     query = {"number": number, "code": check_code}
-    if has_request_context():
-        if "public.verify" in current_app.view_functions:
-            try:
-                return url_for("public.verify", _external=True, **query)
-            except BuildError:
-                pass
-        base = request.host_url
-    else:
-        base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+    base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
     return f"{base.rstrip('/')}/public/verify?{urlencode(query)}"
 
 

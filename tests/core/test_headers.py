@@ -70,7 +70,18 @@ def _production_settings(monkeypatch, storage):
     monkeypatch.delenv("RESETTLE_CONFIG", raising=False)
     settings = load_config("production")
     settings.RATELIMIT_STORAGE_URI = storage  # as RATELIMIT_STORAGE_URI in the environment
+    settings.PUBLIC_BASE_URL = "https://zhengqian.example.gov.cn"
     return settings
+
+
+@pytest.mark.parametrize(
+    "address", ["http://127.0.0.1:5000", "http://localhost:5000/", "", "http://[::1]:8000"]
+)
+def test_production_refuses_a_public_address_residents_cannot_reach(monkeypatch, address):
+    settings = _production_settings(monkeypatch, "redis://127.0.0.1:6379/0")
+    settings.PUBLIC_BASE_URL = address
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        create_app(settings)
 
 
 def test_production_refuses_to_start_with_memory_limiter_storage(monkeypatch):

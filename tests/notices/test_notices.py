@@ -269,7 +269,7 @@ def _images(data: bytes) -> int:
     return len(listing.splitlines()) - 2
 
 
-def test_the_qr_code_encodes_the_verify_address_with_number_and_code(app, project):
+def test_the_qr_code_encodes_the_verify_address_with_number_and_code(app, project, monkeypatch):
     household = _household(project, Stage.APPRAISED)
     notice = _issue(household, NoticeType.SIGNING)
     url = notice.details["verify_url"]
@@ -291,7 +291,9 @@ def test_the_qr_code_encodes_the_verify_address_with_number_and_code(app, projec
         for y, row in enumerate(matrix)
         for x, dark in enumerate(row)
     )
-    with app.test_request_context("/", base_url="https://zhengqian.example.gov.cn"):
+    # always the public address, also when the caseworker's request came in on an intranet one
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://zhengqian.example.gov.cn/")
+    with app.test_request_context("/", base_url="http://10.3.0.12:8000"):
         assert verify_url("东征签催〔2025〕1号", "ABCDEFGH").startswith(
             "https://zhengqian.example.gov.cn/public/verify?number="
         )

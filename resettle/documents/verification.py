@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hmac
 import io
+import unicodedata
 from urllib.parse import urlencode
 
 import qrcode
@@ -37,6 +38,22 @@ def qr_png(text: str) -> bytes:
 
 def qr_data_uri(text: str) -> str:
     return "data:image/png;base64," + base64.b64encode(qr_png(text)).decode("ascii")
+
+
+_OPENING = "[(【〈《{<〖「『〔"
+_CLOSING = "])】〉》}>〗」』〕"
+_BRACKETS = str.maketrans({**dict.fromkeys(_OPENING, "〔"), **dict.fromkeys(_CLOSING, "〕")})
+
+
+def normalise_number(typed: str | None) -> str:
+    """A document number as typed on a phone or copied from a scan, in the printed form:
+    东征签催[2026]15 and 东征签催（２０２６）１５号 are 东征签催〔2026〕15号. Full-width characters
+    become plain ones, any bracket pair the printed 〔〕, spaces go, a missing 号 is added."""
+    text = unicodedata.normalize("NFKC", typed or "")
+    text = "".join(text.split()).translate(_BRACKETS)
+    if text and text[-1].isdigit():
+        text += "号"
+    return text
 
 
 def check_code_matches(given: str | None, expected: str) -> bool:

@@ -33,7 +33,12 @@ from resettle.documents.archive import (
 )
 from resettle.documents.dates import chinese_date, chinese_datetime
 from resettle.documents.numbers import begin_numbering, new_check_code, next_sequences
-from resettle.documents.verification import check_code_matches, qr_data_uri, verify_url
+from resettle.documents.verification import (
+    check_code_matches,
+    normalise_number,
+    qr_data_uri,
+    verify_url,
+)
 from resettle.errors import RuleViolation
 from resettle.funds.services import AllowanceStatement, allowance_statement
 from resettle.households.models import Household, Stage
@@ -391,7 +396,8 @@ def notice_pdf(notice: Notice) -> bytes:
 
 
 def notice_by_number(session: Session, number: str) -> Notice | None:
-    return session.scalar(sa.select(Notice).where(Notice.number == number.strip()))
+    """The notice with this number, however its brackets, digits or spaces were typed."""
+    return session.scalar(sa.select(Notice).where(Notice.number == normalise_number(number)))
 
 
 def notices_for_household(session: Session, household_id: int) -> list[Notice]:

@@ -179,6 +179,33 @@ def test_a_notice_is_verified_by_number_and_code(client, limited, case):
     assert answers == [200, 200, 200, 200, 429]
 
 
+def test_a_notice_number_typed_on_a_phone_keyboard_verifies(client, case):
+    """Phone keyboards have no 〔〕: any bracket pair, full-width digits, spaces or no 号 find
+    the same genuine notice; another number still does not."""
+    notice = issue_notice(db.session, case, NoticeType.VACATING, user=None, today=TODAY)
+    prefix, rest = notice.number.split("〔")
+    year, sequence = rest.rstrip("号").split("〕")
+    wide = str.maketrans("0123456789", "０１２３４５６７８９")
+    typed = [
+        f"{prefix}[{year}]{sequence}号",
+        f"{prefix}({year}){sequence}",
+        f"{prefix}（{year}）{sequence}号",
+        f"{prefix}【{year}】{sequence}号",
+        f" {prefix} 〔{year}〕 {sequence} 号 ",
+        f"{prefix}（{year.translate(wide)}）{sequence.translate(wide)}号",
+    ]
+    for number in typed:
+        page = client.get(
+            "/public/verify", query_string={"number": number, "code": notice.check_code}
+        ).get_data(as_text=True)
+        assert "真实有效" in page, number
+    other = client.get(
+        "/public/verify",
+        query_string={"number": f"{prefix}[{year}]{int(sequence) + 1}", "code": notice.check_code},
+    ).get_data(as_text=True)
+    assert "真实有效" not in other
+
+
 def _disclosure(project, make_user, kind=DisclosureKind.SURVEY):
     disclosure = prepare_disclosure(
         db.session,

@@ -41,8 +41,18 @@ notices_cli = AppGroup("notices", help="Notices (通知书): issue, archive and 
     default=None,
     help="Selection notices: the date and time of the selection (YYYY-MM-DD HH:MM).",
 )
+@click.option(
+    "--deadline",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The date the notice asks for (YYYY-MM-DD), when not the plan's; never before today.",
+)
 def issue_command(
-    notice_type: str, case_number: str, out: Path, selection_time: datetime | None
+    notice_type: str,
+    case_number: str,
+    out: Path,
+    selection_time: datetime | None,
+    deadline: datetime | None,
 ) -> None:
     """Issue and archive one notice for the household CASE_NO; write the PDF to OUT.pdf and
     print its number and check code."""
@@ -63,7 +73,10 @@ def issue_command(
                 db.session,
                 household,
                 NoticeType(notice_type),
-                NoticeInput(selection_at=selection_time),
+                NoticeInput(
+                    selection_at=selection_time,
+                    deadline=deadline.date() if deadline else None,
+                ),
                 user=None,
             )
         except RuleViolation as exc:

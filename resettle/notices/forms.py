@@ -1,7 +1,7 @@
 """Notice forms: the shape of the input only; the rules are in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, SelectField
+from wtforms import DateField, DateTimeLocalField, SelectField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from resettle.db import database_int
@@ -16,6 +16,13 @@ class IssueNoticeForm(FlaskForm):
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         validators=[Optional()],
     )
+    deadline = DateField(
+        _l("Date the notice asks for"),
+        validators=[Optional()],
+        description=_l(
+            "Empty: the plan's deadline. Needed when that date has passed; never before today."
+        ),
+    )
 
 
 class BatchForm(FlaskForm):
@@ -25,6 +32,11 @@ class BatchForm(FlaskForm):
         _l("Selection time of the first household (selection notices)"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         validators=[Optional()],
+    )
+    deadline = DateField(
+        _l("Date every notice asks for"),
+        validators=[Optional()],
+        description=_l("Empty: each household's plan deadline, which must not have passed."),
     )
     slot_minutes = WholeNumberField(
         _l("Minutes between two households"),

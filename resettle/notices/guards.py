@@ -41,9 +41,75 @@ def _deadline(
 
 @dataclass
 class NoticeInput:
-    """What a caseworker adds when issuing: the selection time of a selection notice."""
+    """What a caseworker adds when issuing: the selection time of a selection notice, and the
+    date the notice asks for when it is not the plan's (which may have passed)."""
 
     selection_at: datetime | None = None
+    deadline: date | None = None
+
+
+#: The stage whose deadline a notice asks for (the date printed as "请您于…前").
+DEADLINE_STAGES = {
+    NoticeType.SIGNING: Stage.SIGNED,
+    NoticeType.VACATING: Stage.VACATED,
+    NoticeType.HANDOVER: Stage.HANDED_OVER,
+}
+#: The period a notice gives when the plan's date has passed: this many working days from the
+#: issue date, suggested on the issue form (the caseworker confirms or changes it).
+NOTICE_PERIOD_WORKDAYS = 10
+
+
+def suggested_deadline(session: Session, today: date) -> date:
+    """The date suggested for a notice issued `today` whose plan date has passed."""
+    from resettle.plans.services import app_calendar
+
+    return app_calendar(session).add_workdays(today, NOTICE_PERIOD_WORKDAYS)
+
+
+def asked_deadline(
+    session: Session,
+    household: Household,
+    notice_type: NoticeType,
+    deadlines: dict[Stage, PlanDeadline],
+    data: NoticeInput,
+    today: date,
+) -> PlanDeadline | None:
+    """The date the notice asks for: the one the caseworker confirmed, else the plan's; never a
+    date before the issue date (a notice dated today cannot ask for last month)."""
+    stage = DEADLINE_STAGES.get(NoticeType(notice_type))
+    if stage is None:
+        return None
+    case = household.case_number
+    if data.deadline is not None:
+        if data.deadline < today:
+            raise RuleViolation(
+                _(
+                    "Household %(case)s: the date %(date)s is before the issue date %(today)s; "
+                    "a notice cannot ask for a date already past.",
+                    case=case,
+                    date=data.deadline.isoformat(),
+                    today=today.isoformat(),
+                ),
+                "deadline",
+            )
+        return PlanDeadline(data.deadline, provisional=False, node="")
+    due = deadlines.get(stage)
+    if due is None or due.deadline >= today:
+        return due
+    raise RuleViolation(
+        _(
+            "Household %(case)s: the plan's %(stage)s deadline, %(date)s, has passed. Enter the "
+            "date this notice asks for, on or after the issue date %(today)s (for example "
+            "%(suggested)s, %(days)s working days).",
+            case=case,
+            stage=stage_label(stage),
+            date=due.deadline.isoformat(),
+            today=today.isoformat(),
+            suggested=suggested_deadline(session, today).isoformat(),
+            days=NOTICE_PERIOD_WORKDAYS,
+        ),
+        "deadline",
+    )
 
 
 def check_notice(

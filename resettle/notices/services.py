@@ -44,7 +44,7 @@ from resettle.funds.services import AllowanceStatement, allowance_statement
 from resettle.households.models import Household, Stage
 from resettle.i18n import format_money
 from resettle.idnumbers import mask_id_number
-from resettle.notices.guards import NoticeInput, check_notice
+from resettle.notices.guards import DEADLINE_STAGES, NoticeInput, asked_deadline, check_notice
 from resettle.notices.models import Notice, NoticeDocument, NoticeType
 from resettle.notices.types import (
     HOUSEHOLD_TYPES,
@@ -62,6 +62,7 @@ __all__ = [  # what callers take from here (the documents' shared parts live in 
     "BatchInput",
     "NoticeInput",
     "begin_numbering",
+    "asked_deadline",
     "check_notice",
     "document_is_intact",
     "format_number",
@@ -127,11 +128,7 @@ def household_notice_details(
         "decision_number": project.decision_number or "",
         "decision_date_text": chinese_date(project.decision_date),
     }
-    stage = {
-        NoticeType.SIGNING: Stage.SIGNED,
-        NoticeType.VACATING: Stage.VACATED,
-        NoticeType.HANDOVER: Stage.HANDED_OVER,
-    }.get(notice_type)
+    stage = DEADLINE_STAGES.get(notice_type)
     details.update(_deadline_fields(deadlines.get(stage) if stage else None))
     if notice_type == NoticeType.SIGNING:
         details["signing_start_text"] = chinese_date(project.signing_start)
@@ -267,6 +264,22 @@ def _statement(
         return allowance_statement(session, household, as_of=today)
 
 
+def _asking(
+    session: Session,
+    household: Household,
+    notice_type: NoticeType,
+    data: NoticeInput,
+    today: date,
+) -> dict[Stage, PlanDeadline]:
+    """The household's deadlines after the guards, with the one the notice asks for in place."""
+    deadlines = check_notice(session, household, notice_type, data, today=today)
+    asked = asked_deadline(session, household, notice_type, deadlines, data, today)
+    if asked is None:
+        return deadlines
+    stage = DEADLINE_STAGES[notice_type]
+    return {**deadlines, stage: asked}
+
+
 def issue_notice(
     session: Session,
     household: Household,
@@ -281,7 +294,7 @@ def issue_notice(
     notice_type = NoticeType(notice_type)
     data = data or NoticeInput()
     today = today or clock.today()
-    deadlines = check_notice(session, household, notice_type, data, today=today)
+    deadlines = _asking(session, household, notice_type, data, today)
     details = household_notice_details(
         household,
         notice_type,
@@ -310,6 +323,7 @@ class BatchInput:
 
     selection_at: datetime | None = None
     slot_minutes: int = 0
+    deadline: date | None = None  # the date every notice asks for, when not the plans'
 
 
 def issue_batch(
@@ -329,6 +343,16 @@ def issue_batch(
     today = today or clock.today()
     if not households:
         raise RuleViolation(_("Choose at least one household."), "households")
+    if data.deadline is not None and data.deadline < today:
+        raise RuleViolation(
+            _(
+                "The date %(date)s is before the issue date %(today)s: a notice cannot ask for a "
+                "date already past.",
+                date=data.deadline.isoformat(),
+                today=today.isoformat(),
+            ),
+            "deadline",
+        )
     if len(households) > MAX_BATCH:
         raise RuleViolation(_("At most %(n)d notices in one batch.", n=MAX_BATCH), "households")
     ordered = list(households)
@@ -339,13 +363,13 @@ def issue_batch(
     details_list = []
     refused: list[str] = []
     for index, household in enumerate(ordered):
-        single = NoticeInput()
+        single = NoticeInput(deadline=data.deadline)
         if data.selection_at is not None:
             single.selection_at = data.selection_at + timedelta(
                 minutes=index * max(data.slot_minutes, 0)
             )
         try:
-            deadlines = check_notice(session, household, notice_type, single, today=today)
+            deadlines = _asking(session, household, notice_type, single, today)
         except RuleViolation as exc:
             if exc.field == "selection_at":
                 raise

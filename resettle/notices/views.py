@@ -27,6 +27,7 @@ from resettle.notices.services import (
     NOTICE_TYPE_LABELS,
     BatchInput,
     NoticeInput,
+    asked_deadline,
     begin_numbering,
     check_notice,
     document_is_intact,
@@ -144,12 +145,14 @@ def issue(household_id: int):
                 db.session,
                 household,
                 NoticeType(form.type.data),
-                NoticeInput(selection_at=form.selection_at.data),
+                NoticeInput(selection_at=form.selection_at.data, deadline=form.deadline.data),
                 user=current_user,
             )
         except RuleViolation as exc:
             db.session.rollback()
-            target = form.selection_at if exc.field == "selection_at" else form.type
+            target = {"selection_at": form.selection_at, "deadline": form.deadline}.get(
+                exc.field or "", form.type
+            )
             target.errors = [*target.errors, exc.message]
         else:
             number, notice_id = notice.number, notice.id
@@ -157,18 +160,32 @@ def issue(household_id: int):
             flash(_("Notice %(number)s is issued and archived.", number=number), "success")
             _warn_glyphs([notice])
             return redirect(url_for("notices.detail", notice_id=notice_id))
-    eligible = {}
+    eligible, asks = {}, {}
+    today = clock.today()
     for notice_type in HOUSEHOLD_TYPES:
         try:
-            check_notice(db.session, household, notice_type, NoticeInput(), today=clock.today())
+            deadlines = check_notice(db.session, household, notice_type, NoticeInput(), today=today)
             eligible[notice_type.value] = None
         except RuleViolation as exc:
             eligible[notice_type.value] = None if exc.field == "selection_at" else exc.message
+            continue
+        try:
+            due = asked_deadline(
+                db.session, household, notice_type, deadlines, NoticeInput(), today
+            )
+            asks[notice_type.value] = (
+                _("asks for %(date)s (the plan's deadline)", date=due.deadline.isoformat())
+                if due
+                else ""
+            )
+        except RuleViolation as exc:
+            asks[notice_type.value] = exc.message
     return render_template(
         "notices/issue.html",
         household=household,
         form=form,
         eligible=eligible,
+        asks=asks,
         labels=NOTICE_TYPE_LABELS,
         notices=notices_for_household(db.session, household.id),
     )
@@ -257,7 +274,9 @@ def batch():
                 households,
                 notice_type,
                 BatchInput(
-                    selection_at=form.selection_at.data, slot_minutes=form.slot_minutes.data or 0
+                    selection_at=form.selection_at.data,
+                    slot_minutes=form.slot_minutes.data or 0,
+                    deadline=form.deadline.data,
                 ),
                 user=current_user,
             )

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from resettle import clock
+from resettle.auth.models import Role
 from resettle.documents.numbers import new_check_code
 from resettle.documents.verification import qr_png, verify_url
 from resettle.errors import RuleViolation
@@ -357,7 +358,14 @@ def test_numbers_count_per_type_and_restart_each_year(project):
     assert vacating.number == "东征腾通〔2025〕1号"
     again = _issue(first, NoticeType.SIGNING)
     assert again.number == "东征签催〔2025〕3号"
-    next_year = _issue(first, NoticeType.SIGNING, today=date(2026, 1, 5))
+    next_year = issue_notice(
+        db.session,
+        first,
+        NoticeType.SIGNING,
+        NoticeInput(deadline=date(2026, 1, 19)),  # the plan's July date has passed by then
+        user=None,
+        today=date(2026, 1, 5),
+    )
     assert next_year.number == "东征签催〔2026〕1号"
     counters = dict(
         db.session.execute(
@@ -649,3 +657,96 @@ def test_cli_issues_a_notice_and_prints_number_and_code(app, project, tmp_path, 
         assert result.exit_code == 1 and "不存在" in result.output, result.output
         assert result.exception is None or isinstance(result.exception, SystemExit)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notice)) == 1  # none issued
+
+
+# --- a notice is right on the day it is issued (issue 16) --------------------------------------
+
+LATE_DAY = date(2026, 12, 2)  # months after the plan's signing (15 July) and vacating dates
+
+
+def _next_sequence(notice_type):
+    row = db.session.get(NoticeSequence, (notice_type, LATE_DAY.year))
+    return row.last_number if row else 0
+
+
+@pytest.mark.parametrize(
+    ("notice_type", "stage"),
+    [(NoticeType.SIGNING, Stage.APPRAISED), (NoticeType.VACATING, Stage.SIGNED)],
+)
+def test_a_notice_never_asks_for_a_date_before_its_issue_date(project, notice_type, stage):
+    household = _household(project, stage)
+    before = _next_sequence(notice_type)
+    with pytest.raises(RuleViolation) as refused:
+        _issue(household, notice_type, today=LATE_DAY)
+    assert refused.value.field == "deadline"
+    assert "2026-12-02" in refused.value.message and "2026-12-16" in refused.value.message
+    with pytest.raises(RuleViolation, match="2026-12-01"):
+        issue_notice(
+            db.session,
+            household,
+            notice_type,
+            NoticeInput(deadline=date(2026, 12, 1)),
+            user=None,
+            today=LATE_DAY,
+        )
+    assert _next_sequence(notice_type) == before  # nothing numbered
+    notice = issue_notice(
+        db.session,
+        household,
+        notice_type,
+        NoticeInput(deadline=date(2026, 12, 16)),
+        user=None,
+        today=LATE_DAY,
+    )
+    text = pdf_text(notice_pdf(notice))
+    assert "请您于2026年12月16日" in text and "2026年12月2日" in text
+    assert "2025年7月15日前" not in text and "2025年8月29日" not in text
+    assert date.fromisoformat(notice.details["deadline"]) >= notice.issued_on
+
+
+def test_a_batch_asking_for_past_plan_dates_is_refused_or_given_one_date(project):
+    households = [
+        add_household(db.session, project, stage=Stage.SIGNED, mode=CompensationMode.SWAP)
+        for _ in range(3)
+    ]
+    with pytest.raises(RuleViolation) as refused:
+        issue_batch(db.session, households, NoticeType.VACATING, user=None, today=LATE_DAY)
+    assert all(h.case_number in refused.value.message for h in households)
+    with pytest.raises(RuleViolation, match="2026-11-30"):
+        issue_batch(
+            db.session,
+            households,
+            NoticeType.VACATING,
+            BatchInput(deadline=date(2026, 11, 30)),
+            user=None,
+            today=LATE_DAY,
+        )
+    document = issue_batch(
+        db.session,
+        households,
+        NoticeType.VACATING,
+        BatchInput(deadline=date(2026, 12, 18)),
+        user=None,
+        today=LATE_DAY,
+    )
+    assert {n.details["deadline"] for n in document.notices} == {"2026-12-18"}
+    assert pdf_text(document.pdf).count("请您于2026年12月18日前搬迁完毕") == 3
+
+
+def test_the_issue_form_says_the_plan_date_has_passed_and_takes_a_new_one(
+    client, project, login_as, monkeypatch
+):
+    monkeypatch.setattr(clock, "today", lambda: LATE_DAY)
+    household = _household(project, Stage.SIGNED)
+    login_as(Role.CASEWORKER)
+    page = client.get(f"/notices/issue/{household.id}").get_data(as_text=True)
+    assert "2025-08-29" in page and "2026-12-16" in page  # the passed date and a suggestion
+    refused = client.post(f"/notices/issue/{household.id}", data={"type": "vacating"})
+    assert refused.status_code == 200
+    assert "2026-12-16" in refused.get_data(as_text=True)
+    issued = client.post(
+        f"/notices/issue/{household.id}", data={"type": "vacating", "deadline": "2026-12-16"}
+    )
+    assert issued.status_code == 302
+    notice = db.session.scalar(sa.select(Notice).where(Notice.household_id == household.id))
+    assert notice.details["deadline"] == "2026-12-16"

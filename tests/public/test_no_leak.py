@@ -151,7 +151,14 @@ def _build_case_files(supervisor):
     )
     reverse_payment(db.session, reversed_payment, reason="x", user=supervisor)
     notices = [
-        issue_notice(db.session, households[0], NoticeType.SIGNING, user=None, today=TODAY),
+        issue_notice(
+            db.session,
+            households[0],
+            NoticeType.SIGNING,
+            NoticeInput(deadline=TODAY + timedelta(days=14)),  # the plan's date has passed
+            user=None,
+            today=TODAY,
+        ),
         issue_notice(
             db.session,
             households[2],

@@ -31,6 +31,7 @@ from resettle.documents.archive import (
     page_counts,
     render_parts,
 )
+from resettle.documents.capitals import amount_in_capitals
 from resettle.documents.dates import chinese_date, chinese_datetime
 from resettle.documents.numbers import begin_numbering, new_check_code, next_sequences
 from resettle.documents.verification import (
@@ -104,6 +105,7 @@ def _allowance_fields(statement: AllowanceStatement) -> dict[str, Any]:
         "allowance_accrued": format_money(statement.accrued),
         "allowance_paid": format_money(statement.paid),
         "allowance_due": format_money(statement.due),
+        "allowance_due_capitals": amount_in_capitals(statement.due),
     }
 
 

@@ -185,6 +185,7 @@ def test_allowance_notice_prints_the_formula_paid_and_due(project):
         "应发合计3,071.52元",
         "已发放1,023.84元",
         "本次应发放2,047.68元",
+        "人民币贰仟零肆拾柒元陆角捌分",  # and in capitals
         "核验码：" + notice.check_code,
     ):
         assert expected in text, expected

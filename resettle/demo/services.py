@@ -491,9 +491,16 @@ SOURCES = {
 
 
 def _make_money(session: Session, projects: list[ExpropriationProject], rng: random.Random) -> None:
-    """Rules, fund sources, and the compensation payment every vacated household got first."""
+    """Rules, fund sources, and what every vacated household was paid before it moved out: all
+    that was due then (先补偿、后搬迁 in full), as compensation, moving allowance and bonus."""
+    from resettle.db import money
     from resettle.funds.models import Payment, PaymentKind, SourceKind
-    from resettle.funds.services import RuleData, add_fund_source, create_rule_version
+    from resettle.funds.services import (
+        RuleData,
+        add_fund_source,
+        create_rule_version,
+        due_before_moving,
+    )
 
     for project in projects:
         rule = create_rule_version(
@@ -518,16 +525,25 @@ def _make_money(session: Session, projects: list[ExpropriationProject], rng: ran
             if Stage.VACATED in steps:
                 signed, vacated = steps[Stage.SIGNED], steps[Stage.VACATED]
                 paid_on = signed + timedelta(days=rng.randint(0, max((vacated - signed).days, 0)))
-                session.add(
-                    Payment(
-                        household=household,
-                        kind=PaymentKind.COMPENSATION,
-                        amount=household.appraisal_value,
-                        paid_on=paid_on,
-                        voucher_number=f"{project.code}-PZ-{household.id:05d}",
-                        payee=household.head_name,
-                    )
+                owed = due_before_moving(session, household, by=vacated)
+                moving = money(household.legal_area * rule.moving_allowance_per_m2)
+                parts = (
+                    (PaymentKind.COMPENSATION, household.appraisal_value, "PZ"),
+                    (PaymentKind.MOVING_ALLOWANCE, moving, "BQ"),
+                    (PaymentKind.BONUS, owed.due - household.appraisal_value - moving, "JL"),
                 )
+                for kind, amount, voucher in parts:
+                    if amount > 0:
+                        session.add(
+                            Payment(
+                                household=household,
+                                kind=kind,
+                                amount=amount,
+                                paid_on=paid_on,
+                                voucher_number=f"{project.code}-{voucher}-{household.id:05d}",
+                                payee=household.head_name,
+                            )
+                        )
     session.flush()
 
 

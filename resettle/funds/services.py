@@ -228,6 +228,48 @@ def facts_from(household: Any, done: dict[Stage, date], flat_areas: list[Decimal
     )
 
 
+#: The lines paid before a household moves out (先补偿、后搬迁): the house's value, the (first)
+#: moving allowance and the signing bonus; the transition allowance and the flat's price come
+#: later. And the payment kinds that count towards them.
+BEFORE_MOVING = ("value", "moving", "bonus")
+BEFORE_MOVING_KINDS = (PaymentKind.COMPENSATION, PaymentKind.MOVING_ALLOWANCE, PaymentKind.BONUS)
+
+
+@dataclass(frozen=True)
+class MovingDue:
+    """What a household must have been paid before it moves out, and what it was paid by then."""
+
+    due: Decimal
+    paid: Decimal
+
+    @property
+    def outstanding(self) -> Decimal:
+        return money(max(self.due - self.paid, ZERO))
+
+
+def due_before_moving(session: Session, household: Household, *, by: date) -> MovingDue | None:
+    """Compensate first, move later, in full: the amount due before moving out under the rule
+    version the household signed under, and what was paid on or before `by` (not reversed).
+    None when the project has no compensation rules (nothing can be computed)."""
+    rule = household.rule or current_rule(session, household.project_id, by)
+    if rule is None:
+        return None
+    facts = replace(facts_of(household), vacated_on=None, handed_over_on=None, flat_area=None)
+    due = amounts(facts, terms_of(rule, household.project), until=by)
+    paid = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
+            Payment.household_id == household.id,
+            Payment.kind.in_(BEFORE_MOVING_KINDS),
+            Payment.reversed_at.is_(None),
+            Payment.paid_on <= by,
+        )
+    )
+    return MovingDue(
+        due=money(sum((due.get(key, ZERO) for key in BEFORE_MOVING), ZERO)),
+        paid=money(paid or 0),
+    )
+
+
 def paid_to(session: Session, household_id: int) -> Decimal:
     """Everything paid to the household and not reversed."""
     paid = session.scalar(

@@ -19,9 +19,10 @@ from resettle.auth.models import User
 from resettle.db import money, utcnow
 from resettle.errors import RuleViolation
 from resettle.funds.models import Payment, PaymentKind
+from resettle.funds.services import due_before_moving
 from resettle.households import stages
 from resettle.households.models import CaseStep, CompensationMode, Household, HouseholdMember, Stage
-from resettle.i18n import STAGE_LABELS
+from resettle.i18n import STAGE_LABELS, format_money
 from resettle.idnumbers import check_id_number
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import UnitStatus
@@ -366,6 +367,37 @@ def compensation_paid(session: Session, household: Household, by: date | None = 
     return session.scalar(query.limit(1)) is not None
 
 
+def _compensated_in_full(session: Session, household: Household, actual: date) -> None:
+    """先补偿、后搬迁: everything due before moving out is paid by the vacating date (a token
+    payment is not compensation). Without compensation rules the amount cannot be computed, and
+    a recorded compensation payment is what can be checked."""
+    owed = due_before_moving(session, household, by=actual)
+    if owed is None:
+        if not compensation_paid(session, household, by=actual):
+            raise RuleViolation(
+                _(
+                    "Compensate first, move later: no compensation payment is recorded on or "
+                    "before this date, so the household cannot be recorded as vacated."
+                ),
+                "stage",
+            )
+        return
+    if owed.outstanding > 0:
+        raise RuleViolation(
+            _(
+                "Compensate first, move later: %(due)s yuan are due before moving out "
+                "(house value, moving allowance, signing bonus) and %(paid)s yuan were paid by "
+                "%(day)s; %(left)s yuan are still to be paid before the household can be "
+                "recorded as vacated.",
+                due=format_money(owed.due),
+                paid=format_money(owed.paid),
+                day=actual.isoformat(),
+                left=format_money(owed.outstanding),
+            ),
+            "stage",
+        )
+
+
 def _guard(session: Session, household: Household, stage: Stage, actual: date) -> None:
     """Refuse a step whose preconditions (DOMAIN.md) do not hold, saying what is missing."""
     expected = next_stage(household)
@@ -400,14 +432,8 @@ def _guard(session: Session, household: Household, stage: Stage, actual: date) -
         raise RuleViolation(
             _("Choose the compensation mode (money or property swap) before signing."), "stage"
         )
-    if stage == Stage.VACATED and not compensation_paid(session, household, by=actual):
-        raise RuleViolation(
-            _(
-                "Compensate first, move later: no compensation payment is recorded on or before "
-                "this date, so the household cannot be recorded as vacated."
-            ),
-            "stage",
-        )
+    if stage == Stage.VACATED:
+        _compensated_in_full(session, household, actual)
     if stage == Stage.SELECTED and not household.units:
         raise RuleViolation(
             _("Allocate a flat to this household (in selection order) to record the selection."),

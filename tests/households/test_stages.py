@@ -90,6 +90,66 @@ def test_compensate_first_then_move(household):
     assert household.stage == Stage.VACATED
 
 
+def test_vacating_needs_everything_due_before_moving_paid_not_a_token(household):
+    """A 1.00-yuan payment is not compensation: the house's value, the moving allowance and the
+    signing bonus (under the rules the household signed under) are due before it moves out."""
+    from resettle.db import money
+    from resettle.i18n import format_money
+    from tests.funds import add_rules
+
+    add_rules(household.project, signing_bonus=Decimal("20000"))
+    household.project.signing_start, household.project.signing_end = D, _day(60)
+    _advance_to_signed(household, CompensationMode.MONEY)
+    moving = money(household.legal_area * 15)
+    due = Decimal("853200.00") + moving + Decimal("20000.00")
+    record_payment(
+        db.session,
+        household,
+        kind=PaymentKind.COMPENSATION,
+        amount=Decimal("1.00"),
+        paid_on=_day(21),
+        voucher_number="PZ-TOKEN",
+        payee="",
+        operator=None,
+        today=TODAY,
+    )
+    with pytest.raises(RuleViolation) as refused:
+        record_step(db.session, household, Stage.VACATED, _day(30), operator=None, today=TODAY)
+    assert format_money(due) in refused.value.message
+    assert format_money(due - Decimal("1.00")) in refused.value.message
+    _unchanged(household, Stage.SIGNED)
+    for kind, amount, voucher in (
+        (PaymentKind.COMPENSATION, Decimal("853199.00"), "PZ-2"),
+        (PaymentKind.MOVING_ALLOWANCE, moving, "PZ-3"),
+    ):
+        record_payment(
+            db.session,
+            household,
+            kind=kind,
+            amount=amount,
+            paid_on=_day(22),
+            voucher_number=voucher,
+            payee="",
+            operator=None,
+            today=TODAY,
+        )
+    with pytest.raises(RuleViolation, match="20,000.00"):  # the bonus is still unpaid
+        record_step(db.session, household, Stage.VACATED, _day(30), operator=None, today=TODAY)
+    record_payment(
+        db.session,
+        household,
+        kind=PaymentKind.BONUS,
+        amount=Decimal("20000.00"),
+        paid_on=_day(23),
+        voucher_number="PZ-4",
+        payee="",
+        operator=None,
+        today=TODAY,
+    )
+    record_step(db.session, household, Stage.VACATED, _day(30), operator=None, today=TODAY)
+    assert household.stage == Stage.VACATED
+
+
 def test_reversed_payment_does_not_count(household):
     _advance_to_signed(household)
     payment = _pay(household, _day(25))

@@ -46,6 +46,7 @@ PAYMENT_KIND_LABELS = {
     PaymentKind.TEMPORARY_ALLOWANCE: _l("Temporary resettlement allowance"),
     PaymentKind.BONUS: _l("Signing bonus"),
     PaymentKind.SETTLEMENT: _l("Price difference settlement"),
+    PaymentKind.RECEIPT: _l("Receipt from the household (price difference, refund)"),
     PaymentKind.OTHER: _l("Other"),
 }
 

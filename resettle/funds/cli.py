@@ -10,8 +10,10 @@ from flask.cli import AppGroup
 
 from resettle import clock
 from resettle.extensions import db
-from resettle.funds.services import fund_plan, household_money
+from resettle.funds.models import INCOMING_KINDS, PaymentKind
+from resettle.funds.services import BALANCE_LABELS, fund_plan, household_money
 from resettle.households.models import Household
+from resettle.i18n import PAYMENT_KIND_LABELS
 from resettle.projects.models import ExpropriationProject
 from resettle.translate import gettext as _
 
@@ -50,12 +52,24 @@ def household(case_no: str, as_json: bool) -> None:
                 "formula": line.formula,
             }
             for line in result.lines
+        ]
+        + [
+            {
+                "key": "receipt",
+                "label": str(PAYMENT_KIND_LABELS[PaymentKind.RECEIPT]),
+                "amount": _amount(receipt.amount),
+                "formula": f"{receipt.paid_on.isoformat()} {receipt.voucher_number}",
+            }
+            for receipt in found.payments
+            if receipt.kind in INCOMING_KINDS and not receipt.is_reversed
         ],
         "totals": {
             "total": _amount(result.total),
             "due": _amount(due),
             "paid": _amount(result.paid),
+            "received": _amount(result.received),
             "outstanding": _amount(result.outstanding),
+            "balance": result.balance.value,
         },
     }
     if as_json:
@@ -65,6 +79,7 @@ def household(case_no: str, as_json: bool) -> None:
         click.echo(f"{line['label']}\t{line['amount']}\t{line['formula']}")
     for key, value in data["totals"].items():
         click.echo(f"{key}\t{value}")
+    click.echo(f"{BALANCE_LABELS[result.balance]}\t{_amount(result.balance_amount)}")
 
 
 @funds_cli.command("plan")

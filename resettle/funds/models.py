@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from resettle.db import Money, UTCDateTime, str_enum, utcnow
@@ -20,6 +21,11 @@ class PaymentKind(enum.StrEnum):
     BONUS = "bonus"  # 签约奖励
     SETTLEMENT = "settlement"  # 差价结算
     OTHER = "other"
+    RECEIPT = "receipt"  # 收款: the household pays in (a larger flat's price difference, a refund)
+
+
+#: The kinds of money that come in from a household; every other kind goes out to it.
+INCOMING_KINDS = frozenset({PaymentKind.RECEIPT})
 
 
 class Payment(db.Model):
@@ -58,6 +64,18 @@ class Payment(db.Model):
     @property
     def is_reversed(self) -> bool:
         return self.reversed_at is not None
+
+    @hybrid_property
+    def signed_amount(self) -> Decimal:
+        """The amount as it moves the household's balance: paid out positive, received negative."""
+        return -self.amount if self.kind in INCOMING_KINDS else self.amount
+
+    @signed_amount.inplace.expression
+    @classmethod
+    def _signed_amount(cls) -> sa.ColumnElement[Decimal]:
+        return sa.case(
+            (cls.kind.in_([k.value for k in INCOMING_KINDS]), -cls.amount), else_=cls.amount
+        )
 
 
 class MonthCounting(enum.StrEnum):

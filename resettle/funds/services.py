@@ -3,6 +3,7 @@ monthly fund plan with its first shortfall."""
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -28,6 +29,7 @@ from resettle.funds.compensation import (
     total,
 )
 from resettle.funds.models import (
+    INCOMING_KINDS,
     CompensationRule,
     FundSource,
     MonthCounting,
@@ -42,6 +44,7 @@ from resettle.plans.models import Plan, PlanNode
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import Unit
 from resettle.translate import gettext as _
+from resettle.translate import lazy_gettext as _l
 
 SWAP = (CompensationMode.SWAP, CompensationMode.MIXED)
 
@@ -179,14 +182,41 @@ def assign_rule_at_signing(session: Session, household: Household, signed_on: da
 # --- one household -----------------------------------------------------------------------
 
 
+class Balance(enum.StrEnum):
+    """Which way money is still owed on a household's case."""
+
+    PAYABLE = "payable"  # 应付: the office still owes the household
+    RECEIVABLE = "receivable"  # 应收: the household owes the office (a larger flat, overpaid)
+    SETTLED = "settled"  # 已结清
+
+
+BALANCE_LABELS = {
+    Balance.PAYABLE: _l("Payable to the household"),
+    Balance.RECEIVABLE: _l("Receivable from the household"),
+    Balance.SETTLED: _l("Settled: nothing owed either way"),
+}
+
+
 @dataclass
 class HouseholdMoney:
     lines: list[Line]
     total: Decimal
-    paid: Decimal
-    outstanding: Decimal
+    paid: Decimal  # paid out less received
+    outstanding: Decimal  # positive: still to pay the household; negative: it owes
     rule: CompensationRule | None
     estimate: bool  # not signed yet: the figures are an estimate under the current rules
+    received: Decimal = ZERO  # what the household paid in (receipts)
+
+    @property
+    def balance(self) -> Balance:
+        if self.outstanding > 0:
+            return Balance.PAYABLE
+        return Balance.RECEIVABLE if self.outstanding < 0 else Balance.SETTLED
+
+    @property
+    def balance_amount(self) -> Decimal:
+        """The outstanding amount without its sign (the balance says which way it runs)."""
+        return abs(self.outstanding)
 
 
 def _actual(household: Household, stage: Stage) -> date | None:
@@ -271,9 +301,9 @@ def due_before_moving(session: Session, household: Household, *, by: date) -> Mo
 
 
 def paid_to(session: Session, household_id: int) -> Decimal:
-    """Everything paid to the household and not reversed."""
+    """Everything paid to the household and not reversed, less what it paid in (receipts)."""
     paid = session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
+        sa.select(sa.func.coalesce(sa.func.sum(Payment.signed_amount), 0)).where(
             Payment.household_id == household_id, Payment.reversed_at.is_(None)
         )
     )
@@ -302,7 +332,20 @@ def household_money(
         outstanding=money((ZERO if estimate else due) - paid),
         rule=rule,
         estimate=estimate,
+        received=received_from(session, household.id),
     )
+
+
+def received_from(session: Session, household_id: int) -> Decimal:
+    """What the household paid in (receipts, not reversed)."""
+    received = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
+            Payment.household_id == household_id,
+            Payment.kind.in_(INCOMING_KINDS),
+            Payment.reversed_at.is_(None),
+        )
+    )
+    return money(received or 0)
 
 
 @dataclass
@@ -585,7 +628,7 @@ def fund_plan(
         part = amount if owner == project.id else money(amount * share)
         bucket(month_index(when)).planned += part
     paid_rows = session.execute(
-        sa.select(Payment.paid_on, Payment.amount, Payment.household_id, Plan.project_id)
+        sa.select(Payment.paid_on, Payment.signed_amount, Payment.household_id, Plan.project_id)
         .outerjoin(Household, Household.id == Payment.household_id)
         .outerjoin(PlanNode, PlanNode.id == Payment.plan_node_id)
         .outerjoin(Plan, Plan.id == PlanNode.plan_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, url_for
@@ -18,8 +19,16 @@ from resettle.forms import show_violation
 from resettle.funds import bp
 from resettle.funds.excel import fund_plan_workbook
 from resettle.funds.forms import ReverseForm, RuleForm, SourceForm
-from resettle.funds.models import CompensationRule, FundSource, MonthCounting, Payment, SourceKind
+from resettle.funds.models import (
+    INCOMING_KINDS,
+    CompensationRule,
+    FundSource,
+    MonthCounting,
+    Payment,
+    SourceKind,
+)
 from resettle.funds.services import (
+    BALANCE_LABELS,
     RuleData,
     add_fund_source,
     create_rule_version,
@@ -60,6 +69,12 @@ def _page(project: ExpropriationProject, source_form: SourceForm | None = None):
         can_edit=current_user.role in EDITORS,
         this_month=clock.today().strftime("%Y-%m"),
     )
+
+
+@bp.app_context_processor
+def balance_labels() -> dict[str, Any]:
+    """How a household's balance reads (应付 / 应收 / 已结清) on every page that shows one."""
+    return {"BALANCE_LABELS": BALANCE_LABELS, "INCOMING_KINDS": INCOMING_KINDS}
 
 
 @bp.route("/projects/<int:project_id>")

@@ -18,8 +18,8 @@ from resettle.audit.services import record_event
 from resettle.auth.models import User
 from resettle.db import money, utcnow
 from resettle.errors import RuleViolation
-from resettle.funds.models import Payment, PaymentKind
-from resettle.funds.services import due_before_moving
+from resettle.funds.models import INCOMING_KINDS, Payment, PaymentKind
+from resettle.funds.services import due_before_moving, household_money
 from resettle.households import stages
 from resettle.households.models import CaseStep, CompensationMode, Household, HouseholdMember, Stage
 from resettle.i18n import STAGE_LABELS, format_money
@@ -559,7 +559,8 @@ def record_payment(
     note: str | None = None,
     today: date | None = None,
 ) -> Payment:
-    """Record money actually paid to the household, with its voucher."""
+    """Record money actually paid to the household, or received from it (a receipt), with its
+    voucher."""
     try:
         amount = money(amount)
     except (InvalidOperation, ValueError, TypeError):
@@ -575,6 +576,8 @@ def record_payment(
         raise RuleViolation(
             _("Voucher %(number)s is recorded already.", number=voucher_number), "voucher_number"
         )
+    if PaymentKind(kind) in INCOMING_KINDS:
+        _receivable(session, household, amount)
     payee = (payee or "").strip() or household.head_name
     payment = Payment(
         household=household,
@@ -589,6 +592,30 @@ def record_payment(
     session.add(payment)
     session.flush()
     return payment
+
+
+def _receivable(session: Session, household: Household, amount: Decimal) -> None:
+    """A receipt takes in what the household owes (a larger flat's price, an overpayment), and
+    no more: more would turn the balance into money owed back to it."""
+    figures = household_money(session, household)
+    if figures is None:
+        raise RuleViolation(
+            _(
+                "This project has no compensation rules yet: what the household owes cannot be "
+                "computed, so no receipt can be recorded."
+            ),
+            "kind",
+        )
+    owed = money(max(-figures.outstanding, Decimal("0")))
+    if amount > owed:
+        raise RuleViolation(
+            _(
+                "The household owes %(owed)s yuan: a receipt of %(amount)s yuan is more than that.",
+                owed=format_money(owed),
+                amount=format_money(amount),
+            ),
+            "amount",
+        )
 
 
 def household_summary(household: Household) -> dict[str, Any]:

@@ -261,7 +261,9 @@ def test_cli_prints_household_and_plan_as_json(app, make_project, make_household
         "total": "601279.80",
         "due": "601279.80",
         "paid": "0.00",
+        "received": "0.00",
         "outstanding": "601279.80",
+        "balance": "payable",
     }
     assert data["lines"][1]["formula"] == "85.32 m² × 15.00 元/m² × 1 次 = 1,279.80 元"
     plan = json.loads(runner.invoke(args=["funds", "plan", "--project", "CLI1", "--json"]).output)
@@ -391,3 +393,68 @@ def test_a_node_tagged_handover_in_the_projects_plan_sets_no_handover(
     db.session.add(plan)
     db.session.flush()
     assert months() == before
+
+
+def test_receipts_settle_a_swap_household_that_owes_for_a_larger_flat(
+    app, make_project, make_household, client, login_as
+):
+    """A swap household whose flat costs more than its house is worth owes the difference: the
+    balance reads 应收, a receipt for it makes it 已结清, and no receipt may exceed it."""
+    from resettle.sites.models import UnitStatus
+    from tests.sites import add_site, flat
+
+    project = make_project()
+    _rule(project)
+    household = make_household(
+        project=project,
+        stage=Stage.SIGNED,
+        appraisal_value=D("100000"),
+        entitled_area=D("60.00"),
+        compensation_mode=CompensationMode.SWAP,
+    )
+    household.steps.append(CaseStep(stage=Stage.SIGNED, actual_date=date(2025, 7, 5)))
+    _, building = add_site(db.session, areas=("120.00",))
+    unit = flat(building, "101")
+    unit.household, unit.status = household, UnitStatus.ALLOCATED
+    db.session.flush()
+    db.session.refresh(household)
+    figures = household_money(db.session, household, as_of=date(2025, 8, 1))
+    # 60 m² × 3000 + 10 m² × 5000 + 50 m² × 12000 = 830,000 against 100,000 + 1,279.80
+    assert figures.total == D("-728720.20")
+    assert figures.balance == "receivable" and figures.balance_amount == D("728720.20")
+
+    def receive(amount, voucher):
+        return record_payment(
+            db.session,
+            household,
+            kind=PaymentKind.RECEIPT,
+            amount=amount,
+            paid_on=date(2025, 7, 20),
+            voucher_number=voucher,
+            payee="",
+            operator=None,
+            today=date(2025, 8, 1),
+        )
+
+    with pytest.raises(RuleViolation, match="728,720.20"):
+        receive(D("728720.21"), "SK-0")
+    receive(D("700000.00"), "SK-1")
+    receive(D("28720.20"), "SK-2")
+    settled = household_money(db.session, household, as_of=date(2025, 8, 1))
+    assert settled.balance == "settled" and settled.outstanding == 0
+    assert settled.received == D("728720.20")
+    with pytest.raises(RuleViolation, match="0.00"):
+        receive(D("0.01"), "SK-3")
+
+    data = json.loads(
+        app.test_cli_runner()
+        .invoke(args=["funds", "household", household.case_number, "--json"])
+        .output
+    )
+    receipts = [line for line in data["lines"] if line["key"] == "receipt"]
+    assert [r["amount"] for r in receipts] == ["700000.00", "28720.20"]
+    assert data["totals"]["outstanding"] == "0.00" and data["totals"]["balance"] == "settled"
+
+    login_as(Role.CASEWORKER)
+    page = client.get(f"/households/{household.id}").get_data(as_text=True)
+    assert "已结清" in page and "−700,000.00" in page

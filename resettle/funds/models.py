@@ -108,6 +108,12 @@ class CompensationRule(db.Model):
     # "1:2" = ×2 from the first overdue month; "1:1.5,7:2" = ×1.5 from the 1st, ×2 from the 7th.
     overrun_tiers: Mapped[str] = mapped_column(sa.String(100), default="1:2")
     compensation_due_days: Mapped[int] = mapped_column(default=15)
+    # What else decides what a household is owed, fixed with the version (taken from the project
+    # when the version is made): the signing window of the signing bonus and the transition
+    # period. A household keeps the version it signed under, so a later change is not its.
+    signing_start: Mapped[date | None]
+    signing_end: Mapped[date | None]
+    transition_months: Mapped[int | None]
     note: Mapped[str | None] = mapped_column(sa.String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from resettle import clock
 from resettle.auth.models import User
+from resettle.chinese import chinese
 from resettle.db import core_connection, money, utcnow
 from resettle.errors import RuleViolation
 from resettle.funds.compensation import (
@@ -116,6 +117,10 @@ def create_rule_version(
         month_counting=MonthCounting(data.month_counting),
         compensation_due_days=data.compensation_due_days,
         note=(data.note or "").strip() or None,
+        # the project's signing window and transition period as they are now, fixed with it
+        signing_start=project.signing_start,
+        signing_end=project.signing_end,
+        transition_months=project.transition_months,
         **{name: getattr(data, name) for name in MONEY_FIELDS},
     )
     session.add(rule)
@@ -167,9 +172,40 @@ def terms_of(rule: CompensationRule, project: ExpropriationProject) -> Terms:
         price_first_band=rule.price_first_band,
         price_beyond_band=rule.price_beyond_band,
         overrun_tiers=parse_tiers(rule.overrun_tiers),
-        transition_months=project.transition_months,
-        signing_start=project.signing_start,
-        signing_end=project.signing_end,
+        # fixed with the version (a version from before they were: the project's)
+        **_entitlement_terms(rule, project),
+    )
+
+
+def _entitlement_terms(rule: CompensationRule, project: ExpropriationProject) -> dict[str, Any]:
+    source: Any = rule if rule.transition_months is not None else project
+    return {
+        "transition_months": source.transition_months,
+        "signing_start": source.signing_start,
+        "signing_end": source.signing_end,
+    }
+
+
+def renew_rule_for_new_terms(
+    session: Session, project: ExpropriationProject, *, on: date
+) -> CompensationRule | None:
+    """The project's signing window or transition period changed: a new rule version from `on`
+    carries them (the same amounts), for households that sign from then on; those that signed
+    keep the version they signed under. None when the project has no rules yet."""
+    current = current_rule(session, project.id, on)
+    if current is None:
+        return None
+    return create_rule_version(
+        session,
+        project,
+        RuleData(
+            effective_from=max(on, current.effective_from),
+            overrun_tiers=current.overrun_tiers,
+            month_counting=current.month_counting,
+            compensation_due_days=current.compensation_due_days,
+            note=chinese("Signing window or transition period changed"),
+            **{name: getattr(current, name) for name in MONEY_FIELDS},
+        ),
     )
 
 

@@ -8,7 +8,10 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from resettle import clock
+from resettle.auth.models import Role, User
 from resettle.errors import RuleViolation
+from resettle.funds.services import renew_rule_for_new_terms
 from resettle.projects.models import ExpropriationProject
 from resettle.translate import gettext as _
 
@@ -95,15 +98,38 @@ def create_project(session: Session, data: ProjectData) -> ExpropriationProject:
     return project
 
 
+#: What decides what a household is owed besides the rules' amounts: changed by an admin only,
+#: and never for households that signed (a new rule version carries the change).
+ENTITLEMENT_FIELDS = ("signing_start", "signing_end", "transition_months")
+
+
 def update_project(
-    session: Session, project: ExpropriationProject, data: ProjectData
+    session: Session,
+    project: ExpropriationProject,
+    data: ProjectData,
+    *,
+    user: User | None = None,
+    today: date | None = None,
 ) -> ExpropriationProject:
-    """Save changes to a project after the same checks as on creation."""
+    """Save changes to a project after the same checks as on creation. The signing window and
+    transition period are changed by an admin (or the CLI, `user` None) only, and go into a new
+    compensation rule version: a household that signed keeps what it was owed."""
     data = _check(session, data, project.id)
+    changed = [f for f in ENTITLEMENT_FIELDS if getattr(project, f) != getattr(data, f)]
+    if changed and user is not None and user.role != Role.ADMIN:
+        raise RuleViolation(
+            _(
+                "Only an administrator changes the signing window or the transition period: "
+                "they decide what households are owed (a new version of the compensation rules)."
+            ),
+            changed[0],
+        )
     moved = (project.land_delivery_date, project.site_id) != (data.land_delivery_date, data.site_id)
     for f in fields(data):
         setattr(project, f.name, getattr(data, f.name))
     session.flush()
+    if changed:
+        renew_rule_for_new_terms(session, project, on=today or clock.today())
     if moved:  # deadlines are set backwards from the promised date: re-plan at once
         from resettle.plans.services import replan_owner
 

@@ -6,6 +6,7 @@ from dataclasses import fields
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
 
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
@@ -100,7 +101,7 @@ def edit(project_id: int):
     form.site_id.choices = _site_choices()
     if form.validate_on_submit():
         try:
-            update_project(db.session, project, _form_data(form))
+            update_project(db.session, project, _form_data(form), user=current_user)
         except RuleViolation as exc:
             db.session.rollback()
             show_violation(form, exc, "code")

@@ -458,3 +458,51 @@ def test_receipts_settle_a_swap_household_that_owes_for_a_larger_flat(
     login_as(Role.CASEWORKER)
     page = client.get(f"/households/{household.id}").get_data(as_text=True)
     assert "已结清" in page and "−700,000.00" in page
+
+
+def test_entitlements_are_fixed_at_signing_and_only_an_admin_changes_the_window(
+    make_project, make_household, make_user
+):
+    """Widening the signing window afterwards gives a household that signed outside it no
+    bonus, a longer transition period does not change its terms, and a caseworker cannot make
+    either change."""
+    from dataclasses import replace
+
+    from resettle.projects.services import project_data, update_project
+
+    project = make_project(
+        signing_start=date(2025, 3, 20), signing_end=date(2025, 6, 30), transition_months=24
+    )
+    _rule(project, signing_bonus=D("20000"))
+
+    def signed(on):
+        household = make_household(
+            project=project,
+            stage=Stage.APPRAISED,
+            appraisal_value=D("600000"),
+            compensation_mode=CompensationMode.MONEY,
+        )
+        household.steps.append(CaseStep(stage=Stage.APPRAISED, actual_date=date(2025, 3, 25)))
+        db.session.flush()
+        record_step(db.session, household, Stage.SIGNED, on, operator=None, today=date(2025, 12, 1))
+        return household
+
+    late = signed(date(2025, 7, 10))  # after the window: no bonus
+    before = household_money(db.session, late, as_of=date(2025, 12, 1))
+    assert "bonus" not in {line.key for line in before.lines}
+
+    wider = replace(project_data(project), signing_end=date(2025, 7, 31), transition_months=36)
+    with pytest.raises(RuleViolation, match="管理员"):
+        update_project(db.session, project, wider, user=make_user(Role.CASEWORKER))
+    db.session.refresh(project)
+    assert project.signing_end == date(2025, 6, 30)
+
+    update_project(db.session, project, wider, user=make_user(Role.ADMIN), today=date(2025, 7, 15))
+    after = household_money(db.session, late, as_of=date(2025, 12, 1))
+    assert after.total == before.total and after.rule.version == 1
+    assert "bonus" not in {line.key for line in after.lines}
+    # a household signing from then on has the new terms
+    newcomer = signed(date(2025, 7, 20))
+    figures = household_money(db.session, newcomer, as_of=date(2025, 12, 1))
+    assert figures.rule.version == 2 and figures.rule.transition_months == 36
+    assert next(line for line in figures.lines if line.key == "bonus").amount == D("20000.00")

@@ -97,8 +97,8 @@ def test_vacating_needs_everything_due_before_moving_paid_not_a_token(household)
     from resettle.i18n import format_money
     from tests.funds import add_rules
 
-    add_rules(household.project, signing_bonus=Decimal("20000"))
     household.project.signing_start, household.project.signing_end = D, _day(60)
+    add_rules(household.project, signing_bonus=Decimal("20000"))
     _advance_to_signed(household, CompensationMode.MONEY)
     moving = money(household.legal_area * 15)
     due = Decimal("853200.00") + moving + Decimal("20000.00")

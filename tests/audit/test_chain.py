@@ -16,6 +16,7 @@ from resettle.audit.services import acting_as, record_event
 from resettle.auth.models import Role, User
 from resettle.extensions import db
 from resettle.projects.models import ExpropriationProject
+from tests.audit import lift_audit_guard
 from tests.conftest import TEST_PASSWORD_HASH, migrated_app_for_threads
 
 
@@ -52,11 +53,7 @@ def test_a_rolled_back_write_leaves_no_gap(app, make_user):
 def _tamper(app: Any, sql: str, **params: Any) -> None:
     """Run `sql` on audit_events as the table's owner would, with the append-only guard off."""
     with db.engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.execute(sa.text("DROP TRIGGER IF EXISTS audit_events_no_update"))
-            conn.execute(sa.text("DROP TRIGGER IF EXISTS audit_events_no_delete"))
-        else:
-            conn.execute(sa.text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+        lift_audit_guard(conn)
         conn.execute(sa.text(sql), params)
 
 

@@ -17,6 +17,7 @@ from resettle.audit.chain import chain_key, verify
 from resettle.audit.models import AuditChainHead, AuditEvent
 from resettle.audit.services import acting_as, record_event
 from resettle.extensions import db
+from tests.audit import lift_audit_guard
 from tests.conftest import make_test_app
 from tests.dbs import fresh_database
 
@@ -105,10 +106,7 @@ def test_prune_is_refused_without_retention_or_on_a_broken_chain(tmp_path):
     app.config["AUDIT_RETENTION_DAYS"] = 365
     with app.app_context():
         with db.engine.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.execute(sa.text("DROP TRIGGER audit_events_no_update"))
-            else:
-                conn.execute(sa.text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+            lift_audit_guard(conn)
             conn.execute(sa.text("UPDATE audit_events SET actor = 'forged' WHERE chain_seq = 3"))
         count = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
         db.session.remove()
@@ -124,10 +122,7 @@ def test_rows_deleted_from_the_beginning_without_a_pruning_are_told(tmp_path):
     app = _app_with_trail("prune_forged", tmp_path, old=3, recent=2)
     with app.app_context():
         with db.engine.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.execute(sa.text("DROP TRIGGER audit_events_no_delete"))
-            else:
-                conn.execute(sa.text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+            lift_audit_guard(conn)
             hmac = conn.execute(
                 sa.text("SELECT chain_hmac FROM audit_events WHERE chain_seq = 3")
             ).scalar()

@@ -26,6 +26,7 @@ from resettle.households.models import Household, Stage
 from resettle.notices.models import NoticeDocument, NoticeType
 from resettle.notices.services import NoticeInput, issue_notice
 from resettle.projects.models import ExpropriationProject
+from tests.audit import lift_audit_guard
 from tests.conftest import make_test_app, migrated_app_for_threads
 from tests.dbs import fresh_database
 from tests.supervision import TODAY, add_household, add_plan, add_project
@@ -263,10 +264,7 @@ def test_verify_names_an_audit_row_changed_before_the_backup(tmp_path):
     _seed(source, households=3)
     with source.app_context():
         with db.engine.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.execute(sa.text("DROP TRIGGER audit_events_no_update"))
-            else:
-                conn.execute(sa.text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+            lift_audit_guard(conn)
             changed = conn.execute(
                 sa.text("SELECT id FROM audit_events WHERE chain_seq = 4")
             ).scalar()

@@ -1,7 +1,7 @@
 """Notice forms: the shape of the input only; the rules are in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DateTimeLocalField, SelectField
+from wtforms import DateField, DateTimeLocalField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from resettle.db import database_int
@@ -43,3 +43,7 @@ class BatchForm(FlaskForm):
         default=10,
         validators=[Optional(), NumberRange(0, 240)],
     )
+
+
+class VoidForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for voiding"), validators=[DataRequired()])

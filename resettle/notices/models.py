@@ -86,16 +86,27 @@ class Notice(db.Model):
     issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # What the notice said, as plain data (no full ID number): for the notice page and /verify.
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # Voided (作废) by a supervisor or an admin, with the reason: the notice stays archived and
+    # verifies as voided.
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    void_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     document: Mapped[NoticeDocument] = relationship(back_populates="notices")
     household = relationship("Household")
     issued_by = relationship("User", foreign_keys=[issued_by_id])
+    voided_by = relationship("User", foreign_keys=[voided_by_id])
 
     __table_args__ = (
         sa.UniqueConstraint("type", "year", "sequence", name="uq_notices_type_year_sequence"),
         sa.CheckConstraint("sequence > 0", name="sequence_positive"),
         sa.CheckConstraint("first_page > 0 AND page_count > 0", name="pages_positive"),
+        sa.CheckConstraint("(voided_at IS NULL) = (void_reason IS NULL)", name="void_has_reason"),
     )
+
+    @property
+    def is_void(self) -> bool:
+        return self.voided_at is not None
 
     @property
     def sha256(self) -> str:

@@ -19,12 +19,13 @@ from resettle.extensions import db
 from resettle.funds.services import allowance_statement
 from resettle.households.models import CompensationMode, Household, Stage
 from resettle.notices import bp
-from resettle.notices.forms import BatchForm, IssueNoticeForm
+from resettle.notices.forms import BatchForm, IssueNoticeForm, VoidForm
 from resettle.notices.models import Notice, NoticeDocument, NoticeType
 from resettle.notices.services import (
     HOUSEHOLD_TYPES,
     MAX_BATCH,
     NOTICE_TYPE_LABELS,
+    VOIDERS,
     BatchInput,
     NoticeInput,
     asked_deadline,
@@ -36,6 +37,7 @@ from resettle.notices.services import (
     lacking_glyphs,
     notice_pdf,
     notices_for_household,
+    void_notice,
 )
 from resettle.projects.services import all_projects
 from resettle.sites.models import Building, Unit
@@ -323,7 +325,31 @@ def detail(notice_id: int):
         label=NOTICE_TYPE_LABELS[notice.type],
         intact=document_is_intact(notice.document),
         lacking=lacking_glyphs(notice.details),
+        void_form=VoidForm() if current_user.role in VOIDERS and not notice.is_void else None,
     )
+
+
+@bp.route("/<int:notice_id>/void", methods=["POST"])
+@role_required(*VOIDERS)
+def void(notice_id: int):
+    _load(notice_id)
+    form = VoidForm()
+    if not form.validate_on_submit():
+        flash(_("Give the reason the notice is voided."), "error")
+        return redirect(url_for("notices.detail", notice_id=notice_id))
+    db.session.rollback()  # (read then write: on SQLite take the write lock at BEGIN)
+    begin_numbering(db.session)
+    notice = _load(notice_id)
+    try:
+        void_notice(db.session, notice, form.reason.data, user=current_user)
+    except RuleViolation as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        number = notice.number
+        db.session.commit()
+        flash(_("Notice %(number)s is void.", number=number), "success")
+    return redirect(url_for("notices.detail", notice_id=notice_id))
 
 
 @bp.route("/<int:notice_id>/pdf")

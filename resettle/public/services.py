@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from resettle.audit.services import record_event
 from resettle.calendar import WorkCalendar
+from resettle.clock import OFFICE_TZ
 from resettle.db import core_connection, money
 from resettle.funds.models import CompensationRule
 from resettle.funds.services import (
@@ -397,6 +398,7 @@ class VerifiedNotice:
     type_label: str
     issued_on: date
     addressee: str  # masked
+    voided_on: date | None = None  # voided (作废): no longer in force
 
 
 def verified_notice(session: Session, number: str, code: str) -> VerifiedNotice | None:
@@ -413,4 +415,5 @@ def verified_notice(session: Session, number: str, code: str) -> VerifiedNotice 
         type_label=str(NOTICE_TYPE_LABELS[notice.type]),
         issued_on=notice.issued_on,
         addressee=addressee,
+        voided_on=notice.voided_at.astimezone(OFFICE_TZ).date() if notice.voided_at else None,
     )

@@ -86,6 +86,7 @@ EXPECTED: dict[str, tuple[str, str, object, int]] = {
     "notices.batch": ("GET", "/notices/batch", EDITORS, 200),
     "notices.detail": ("GET", "/notices/{notice_id}", ALL, 200),
     "notices.pdf": ("GET", "/notices/{notice_id}/pdf", ALL, 200),
+    "notices.void": ("POST", "/notices/{notice_id}/void", {A, S}, 302),
     "notices.document_pdf": ("GET", "/notices/documents/{document_id}/pdf", ALL, 200),
     "supervision.overdue": ("GET", "/supervision/overdue", ALL, 200),
     "supervision.overdue_list_pdf": ("GET", "/supervision/overdue.pdf", ALL, 200),

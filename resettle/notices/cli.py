@@ -47,12 +47,18 @@ notices_cli = AppGroup("notices", help="Notices (通知书): issue, archive and 
     default=None,
     help="The date the notice asks for (YYYY-MM-DD), when not the plan's; never before today.",
 )
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Issue it although the household has one of this type in force.",
+)
 def issue_command(
     notice_type: str,
     case_number: str,
     out: Path,
     selection_time: datetime | None,
     deadline: datetime | None,
+    again: bool,
 ) -> None:
     """Issue and archive one notice for the household CASE_NO; write the PDF to OUT.pdf and
     print its number and check code."""
@@ -76,6 +82,7 @@ def issue_command(
                 NoticeInput(
                     selection_at=selection_time,
                     deadline=deadline.date() if deadline else None,
+                    again=again,
                 ),
                 user=None,
             )

@@ -1,7 +1,7 @@
 """Notice forms: the shape of the input only; the rules are in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DateTimeLocalField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, DateTimeLocalField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from resettle.db import database_int
@@ -23,6 +23,7 @@ class IssueNoticeForm(FlaskForm):
             "Empty: the plan's deadline. Needed when that date has passed; never before today."
         ),
     )
+    again = BooleanField(_l("Issue another although one of this type is in force"))
 
 
 class BatchForm(FlaskForm):
@@ -38,6 +39,7 @@ class BatchForm(FlaskForm):
         validators=[Optional()],
         description=_l("Empty: each household's plan deadline, which must not have passed."),
     )
+    again = BooleanField(_l("Also to households that have one of this type in force"))
     slot_minutes = WholeNumberField(
         _l("Minutes between two households"),
         default=10,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from resettle import clock
@@ -15,7 +16,7 @@ from resettle.households.models import Household, Stage
 from resettle.households.services import stage_label
 from resettle.households.stages import SWAP_MODES
 from resettle.i18n import format_money
-from resettle.notices.models import NoticeType
+from resettle.notices.models import Notice, NoticeType
 from resettle.notices.types import HOUSEHOLD_TYPES, NOTICE_TYPE_LABELS
 from resettle.plans.deadlines import PlanDeadline, household_deadlines
 from resettle.translate import gettext as _
@@ -46,6 +47,7 @@ class NoticeInput:
 
     selection_at: datetime | None = None
     deadline: date | None = None
+    again: bool = False  # confirmed: another one while one of this type is in force
 
 
 #: The stage whose deadline a notice asks for (the date printed as "请您于…前").
@@ -248,3 +250,40 @@ def _allowance_due(session: Session, household: Household, today: date) -> Allow
             "type",
         )
     return statement
+
+
+def notice_in_force(
+    session: Session, household: Household, notice_type: NoticeType
+) -> Notice | None:
+    """The household's latest notice of this type that is not void (None when there is none)."""
+    return session.scalar(
+        sa.select(Notice)
+        .where(
+            Notice.household_id == household.id,
+            Notice.type == NoticeType(notice_type),
+            Notice.voided_at.is_(None),
+        )
+        .order_by(Notice.issued_at.desc(), Notice.id.desc())
+        .limit(1)
+    )
+
+
+def check_not_twice(
+    session: Session, household: Household, notice_type: NoticeType, data: NoticeInput
+) -> None:
+    """A second notice of a type while one is in force is issued only when confirmed."""
+    if data.again:
+        return
+    earlier = notice_in_force(session, household, notice_type)
+    if earlier is not None:
+        raise RuleViolation(
+            _(
+                "Household %(case)s already has a %(notice)s in force (%(number)s of "
+                "%(day)s): confirm to issue another, or void that one first.",
+                case=household.case_number,
+                notice=NOTICE_TYPE_LABELS[NoticeType(notice_type)],
+                number=earlier.number,
+                day=earlier.issued_on.isoformat(),
+            ),
+            "again",
+        )

@@ -46,7 +46,13 @@ from resettle.funds.services import AllowanceStatement, allowance_statement
 from resettle.households.models import Household, Stage
 from resettle.i18n import format_money
 from resettle.idnumbers import mask_id_number
-from resettle.notices.guards import DEADLINE_STAGES, NoticeInput, asked_deadline, check_notice
+from resettle.notices.guards import (
+    DEADLINE_STAGES,
+    NoticeInput,
+    asked_deadline,
+    check_not_twice,
+    check_notice,
+)
 from resettle.notices.models import Notice, NoticeDocument, NoticeType
 from resettle.notices.types import (
     HOUSEHOLD_TYPES,
@@ -277,6 +283,7 @@ def _asking(
 ) -> dict[Stage, PlanDeadline]:
     """The household's deadlines after the guards, with the one the notice asks for in place."""
     deadlines = check_notice(session, household, notice_type, data, today=today)
+    check_not_twice(session, household, notice_type, data)
     asked = asked_deadline(session, household, notice_type, deadlines, data, today)
     if asked is None:
         return deadlines
@@ -328,6 +335,7 @@ class BatchInput:
     selection_at: datetime | None = None
     slot_minutes: int = 0
     deadline: date | None = None  # the date every notice asks for, when not the plans'
+    again: bool = False  # also to households that have one of this type in force
 
 
 def issue_batch(
@@ -367,7 +375,7 @@ def issue_batch(
     details_list = []
     refused: list[str] = []
     for index, household in enumerate(ordered):
-        single = NoticeInput(deadline=data.deadline)
+        single = NoticeInput(deadline=data.deadline, again=data.again)
         if data.selection_at is not None:
             single.selection_at = data.selection_at + timedelta(
                 minutes=index * max(data.slot_minutes, 0)

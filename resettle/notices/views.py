@@ -147,14 +147,20 @@ def issue(household_id: int):
                 db.session,
                 household,
                 NoticeType(form.type.data),
-                NoticeInput(selection_at=form.selection_at.data, deadline=form.deadline.data),
+                NoticeInput(
+                    selection_at=form.selection_at.data,
+                    deadline=form.deadline.data,
+                    again=form.again.data,
+                ),
                 user=current_user,
             )
         except RuleViolation as exc:
             db.session.rollback()
-            target = {"selection_at": form.selection_at, "deadline": form.deadline}.get(
-                exc.field or "", form.type
-            )
+            target = {
+                "selection_at": form.selection_at,
+                "deadline": form.deadline,
+                "again": form.again,
+            }.get(exc.field or "", form.type)
             target.errors = [*target.errors, exc.message]
         else:
             number, notice_id = notice.number, notice.id
@@ -279,6 +285,7 @@ def batch():
                     selection_at=form.selection_at.data,
                     slot_minutes=form.slot_minutes.data or 0,
                     deadline=form.deadline.data,
+                    again=form.again.data,
                 ),
                 user=current_user,
             )

@@ -357,13 +357,18 @@ def test_numbers_count_per_type_and_restart_each_year(project):
     assert _issue(second, NoticeType.SIGNING).sequence == 2
     vacating = _issue(signed, NoticeType.VACATING)
     assert vacating.number == "东征腾通〔2025〕1号"
-    again = _issue(first, NoticeType.SIGNING)
+    # a second signing reminder while the first is in force only when confirmed
+    with pytest.raises(RuleViolation, match="东征签催〔2025〕1号"):
+        _issue(first, NoticeType.SIGNING)
+    again = issue_notice(
+        db.session, first, NoticeType.SIGNING, NoticeInput(again=True), user=None, today=TODAY
+    )
     assert again.number == "东征签催〔2025〕3号"
     next_year = issue_notice(
         db.session,
         first,
         NoticeType.SIGNING,
-        NoticeInput(deadline=date(2026, 1, 19)),  # the plan's July date has passed by then
+        NoticeInput(deadline=date(2026, 1, 19), again=True),  # (the July date has passed)
         user=None,
         today=date(2026, 1, 5),
     )

@@ -176,3 +176,67 @@ def test_two_supervisors_voiding_at_once_void_once_without_an_error_page(tmp_pat
         assert db.session.get(Notice, notice_id).is_void
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_second_notice_of_a_type_in_force_needs_confirmation(
+    client, project, login_as, monkeypatch
+):
+    from resettle import clock
+
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
+    notice = _notice(project)
+    household_id = notice.household_id
+    login_as(Role.CASEWORKER)
+    asked = client.post(f"/notices/issue/{household_id}", data={"type": "signing"})
+    assert asked.status_code == 200
+    page = asked.get_data(as_text=True)
+    assert notice.number in page and "确认再发一份" in page
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notice)
+            .where(Notice.household_id == household_id)
+        )
+        == 1
+    )
+    issued = client.post(f"/notices/issue/{household_id}", data={"type": "signing", "again": "y"})
+    assert issued.status_code == 302
+    # once the first is void, no confirmation is asked
+    other = _notice(project)
+    void_notice(db.session, other, "错发", user=_supervisor())
+    assert (
+        client.post(f"/notices/issue/{other.household_id}", data={"type": "signing"}).status_code
+        == 302
+    )
+
+
+def _supervisor():
+    from resettle.auth.models import User
+
+    user = User(
+        username="duban-x",
+        full_name="督查",
+        role=Role.SUPERVISOR,
+        password_hash=TEST_PASSWORD_HASH,
+        all_projects=True,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def test_the_cli_and_batches_refuse_a_second_notice_unless_told(app, project):
+    notice = _notice(project)
+    household = notice.household
+    with pytest.raises(RuleViolation, match=household.case_number):
+        issue_batch(
+            db.session, [household], NoticeType.SIGNING, BatchInput(), user=None, today=TODAY
+        )
+    document = issue_batch(
+        db.session, [household], NoticeType.SIGNING, BatchInput(again=True), user=None, today=TODAY
+    )
+    assert document.notice_count == 1
+    refused = app.test_cli_runner().invoke(
+        args=["notices", "issue", "signing", household.case_number, "/tmp/resettle-again.pdf"]
+    )
+    assert refused.exit_code != 0 and "在效" in refused.output

@@ -285,6 +285,7 @@ FIELD_LABELS = {
     "subject": _l("Subject"),
     "successor_id": _l("Successor"),
     "supervise_workdays": _l("Supervise after working days"),
+    "notice_workdays": _l("Notice period (working days)"),
     "temporary_allowance_per_m2_month": _l("Temporary allowance (yuan/m² a month)"),
     "text": _l("Response"),
     "title": _l("Title"),

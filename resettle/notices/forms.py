@@ -20,7 +20,8 @@ class IssueNoticeForm(FlaskForm):
         _l("Date the notice asks for"),
         validators=[Optional()],
         description=_l(
-            "Empty: the plan's deadline. Needed when that date has passed; never before today."
+            "Empty: the plan's deadline, or, once that has passed, the project's notice period "
+            "from today. Never before today."
         ),
     )
     again = BooleanField(_l("Issue another although one of this type is in force"))
@@ -37,7 +38,10 @@ class BatchForm(FlaskForm):
     deadline = DateField(
         _l("Date every notice asks for"),
         validators=[Optional()],
-        description=_l("Empty: each household's plan deadline, which must not have passed."),
+        description=_l(
+            "Empty: each household's plan deadline, or, once that has passed, the project's "
+            "notice period from today."
+        ),
     )
     again = BooleanField(_l("Also to households that have one of this type in force"))
     slot_minutes = WholeNumberField(

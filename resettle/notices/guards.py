@@ -19,6 +19,7 @@ from resettle.i18n import format_money
 from resettle.notices.models import Notice, NoticeType
 from resettle.notices.types import HOUSEHOLD_TYPES, NOTICE_TYPE_LABELS
 from resettle.plans.deadlines import PlanDeadline, household_deadlines
+from resettle.plans.services import app_calendar
 from resettle.translate import gettext as _
 
 
@@ -56,16 +57,21 @@ DEADLINE_STAGES = {
     NoticeType.VACATING: Stage.VACATED,
     NoticeType.HANDOVER: Stage.HANDED_OVER,
 }
-#: The period a notice gives when the plan's date has passed: this many working days from the
-#: issue date, suggested on the issue form (the caseworker confirms or changes it).
-NOTICE_PERIOD_WORKDAYS = 10
 
 
-def suggested_deadline(session: Session, today: date) -> date:
-    """The date suggested for a notice issued `today` whose plan date has passed."""
-    from resettle.plans.services import app_calendar
+#: How the date a notice asks for was set, when not from the plan (PlanDeadline.node).
+BY_NOTICE_PERIOD = "(notice period)"
+BY_CASEWORKER = "(entered)"
 
-    return app_calendar(session).add_workdays(today, NOTICE_PERIOD_WORKDAYS)
+
+def project_period_end(session: Session, household: Household, today: date) -> PlanDeadline:
+    """The date a notice issued `today` asks for by the project's notice period: that many
+    working days from the issue date (provisional where the calendar is)."""
+    calendar = app_calendar(session)
+    day = calendar.add_workdays(today, household.project.notice_workdays)
+    return PlanDeadline(
+        day, provisional=calendar.touches_provisional(today, day), node=BY_NOTICE_PERIOD
+    )
 
 
 def asked_deadline(
@@ -76,42 +82,29 @@ def asked_deadline(
     data: NoticeInput,
     today: date,
 ) -> PlanDeadline | None:
-    """The date the notice asks for: the one the caseworker confirmed, else the plan's; never a
-    date before the issue date (a notice dated today cannot ask for last month)."""
+    """The date the notice asks for, never before its issue date: the one the caseworker
+    entered, else the plan's while it has not passed, else the project's notice period from
+    the issue date (a notice dated today cannot ask for last month)."""
     stage = DEADLINE_STAGES.get(NoticeType(notice_type))
     if stage is None:
         return None
-    case = household.case_number
     if data.deadline is not None:
         if data.deadline < today:
             raise RuleViolation(
                 _(
                     "Household %(case)s: the date %(date)s is before the issue date %(today)s; "
                     "a notice cannot ask for a date already past.",
-                    case=case,
+                    case=household.case_number,
                     date=data.deadline.isoformat(),
                     today=today.isoformat(),
                 ),
                 "deadline",
             )
-        return PlanDeadline(data.deadline, provisional=False, node="")
+        return PlanDeadline(data.deadline, provisional=False, node=BY_CASEWORKER)
     due = deadlines.get(stage)
     if due is None or due.deadline >= today:
         return due
-    raise RuleViolation(
-        _(
-            "Household %(case)s: the plan's %(stage)s deadline, %(date)s, has passed. Enter the "
-            "date this notice asks for, on or after the issue date %(today)s (for example "
-            "%(suggested)s, %(days)s working days).",
-            case=case,
-            stage=stage_label(stage),
-            date=due.deadline.isoformat(),
-            today=today.isoformat(),
-            suggested=suggested_deadline(session, today).isoformat(),
-            days=NOTICE_PERIOD_WORKDAYS,
-        ),
-        "deadline",
-    )
+    return project_period_end(session, household, today)
 
 
 def check_notice(

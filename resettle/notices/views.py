@@ -20,6 +20,7 @@ from resettle.funds.services import allowance_statement
 from resettle.households.models import CompensationMode, Household, Stage
 from resettle.notices import bp
 from resettle.notices.forms import BatchForm, IssueNoticeForm, VoidForm
+from resettle.notices.guards import BY_NOTICE_PERIOD
 from resettle.notices.models import Notice, NoticeDocument, NoticeType
 from resettle.notices.services import (
     HOUSEHOLD_TYPES,
@@ -181,11 +182,19 @@ def issue(household_id: int):
             due = asked_deadline(
                 db.session, household, notice_type, deadlines, NoticeInput(), today
             )
-            asks[notice_type.value] = (
-                _("asks for %(date)s (the plan's deadline)", date=due.deadline.isoformat())
-                if due
-                else ""
-            )
+            if due is None:
+                asks[notice_type.value] = ""
+            elif due.node != BY_NOTICE_PERIOD:
+                asks[notice_type.value] = _(
+                    "asks for %(date)s (the plan's deadline)", date=due.deadline.isoformat()
+                )
+            else:
+                asks[notice_type.value] = _(
+                    "asks for %(date)s: the plan's date has passed, so %(n)s working days from "
+                    "today (the project's notice period), unless you enter another date",
+                    date=due.deadline.isoformat(),
+                    n=household.project.notice_workdays,
+                )
         except RuleViolation as exc:
             asks[notice_type.value] = exc.message
     return render_template(

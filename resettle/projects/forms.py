@@ -32,6 +32,11 @@ class ProjectForm(FlaskForm):
         default=10,
         validators=[NumberRange(1, 120)],
     )
+    notice_workdays = WholeNumberField(
+        _l("Notice period when the plan's date has passed (working days)"),
+        default=10,
+        validators=[NumberRange(1, 120)],
+    )
 
 
 class PublishForm(FlaskForm):

@@ -25,6 +25,9 @@ class ExpropriationProject(db.Model):
     transition_months: Mapped[int] = mapped_column(default=24)
     remind_workdays: Mapped[int] = mapped_column(default=5)
     supervise_workdays: Mapped[int] = mapped_column(default=10)
+    # A notice whose plan date has passed asks for this many working days from its issue date
+    # (e.g. "vacate within 10 working days of this notice").
+    notice_workdays: Mapped[int] = mapped_column(default=10, server_default="10")
     # The estate this project's property-swap households move into.
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("resettlement_sites.id"))
     # Shown on the public pages (list, project page, case lookups, disclosures) only once a
@@ -41,6 +44,7 @@ class ExpropriationProject(db.Model):
         sa.CheckConstraint("transition_months >= 0", name="transition_months_nonneg"),
         sa.CheckConstraint("remind_workdays >= 0", name="remind_workdays_nonneg"),
         sa.CheckConstraint("supervise_workdays >= 0", name="supervise_workdays_nonneg"),
+        sa.CheckConstraint("notice_workdays BETWEEN 1 AND 120", name="notice_workdays_range"),
         sa.CheckConstraint(
             "signing_end IS NULL OR signing_start IS NULL OR signing_end >= signing_start",
             name="signing_window_order",

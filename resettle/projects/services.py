@@ -28,6 +28,7 @@ class ProjectData:
     transition_months: int = 24
     remind_workdays: int = 5
     supervise_workdays: int = 10
+    notice_workdays: int = 10
     site_id: int | None = None
 
 
@@ -59,6 +60,8 @@ def _check(session: Session, data: ProjectData, project_id: int | None) -> Proje
             _("Supervision starts at least one working day after the deadline."),
             "supervise_workdays",
         )
+    if data.notice_workdays is None or not 1 <= data.notice_workdays <= 120:
+        raise RuleViolation(_("Enter a whole number from 1 to 120."), "notice_workdays")
     data.decision_number = (data.decision_number or "").strip() or None
     return data
 

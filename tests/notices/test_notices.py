@@ -680,13 +680,12 @@ def _next_sequence(notice_type):
     [(NoticeType.SIGNING, Stage.APPRAISED), (NoticeType.VACATING, Stage.SIGNED)],
 )
 def test_a_notice_never_asks_for_a_date_before_its_issue_date(project, notice_type, stage):
+    """Issued months after the plan's date, a notice asks for the project's notice period from
+    its issue date (10 working days: 2 → 16 December 2026), or the date the caseworker enters;
+    an entered date before the issue date is refused and nothing is numbered."""
     household = _household(project, stage)
     before = _next_sequence(notice_type)
-    with pytest.raises(RuleViolation) as refused:
-        _issue(household, notice_type, today=LATE_DAY)
-    assert refused.value.field == "deadline"
-    assert "2026-12-02" in refused.value.message and "2026-12-16" in refused.value.message
-    with pytest.raises(RuleViolation, match="2026-12-01"):
+    with pytest.raises(RuleViolation, match="2026-12-01") as refused:
         issue_notice(
             db.session,
             household,
@@ -695,29 +694,39 @@ def test_a_notice_never_asks_for_a_date_before_its_issue_date(project, notice_ty
             user=None,
             today=LATE_DAY,
         )
+    assert refused.value.field == "deadline"
     assert _next_sequence(notice_type) == before  # nothing numbered
-    notice = issue_notice(
-        db.session,
-        household,
-        notice_type,
-        NoticeInput(deadline=date(2026, 12, 16)),
-        user=None,
-        today=LATE_DAY,
-    )
+    notice = _issue(household, notice_type, today=LATE_DAY)
     text = pdf_text(notice_pdf(notice))
     assert "请您于2026年12月16日" in text and "2026年12月2日" in text
     assert "2025年7月15日前" not in text and "2025年8月29日" not in text
     assert date.fromisoformat(notice.details["deadline"]) >= notice.issued_on
+    project.notice_workdays = 5
+    again = issue_notice(
+        db.session,
+        household,
+        notice_type,
+        NoticeInput(again=True),
+        user=None,
+        today=LATE_DAY,
+    )
+    assert again.details["deadline"] == "2026-12-09"
+    entered = issue_notice(
+        db.session,
+        household,
+        notice_type,
+        NoticeInput(deadline=date(2026, 12, 30), again=True),
+        user=None,
+        today=LATE_DAY,
+    )
+    assert "请您于2026年12月30日" in pdf_text(notice_pdf(entered))
 
 
-def test_a_batch_asking_for_past_plan_dates_is_refused_or_given_one_date(project):
+def test_a_batch_of_notices_issued_after_the_plan_dates_asks_for_dates_ahead(project):
     households = [
         add_household(db.session, project, stage=Stage.SIGNED, mode=CompensationMode.SWAP)
         for _ in range(3)
     ]
-    with pytest.raises(RuleViolation) as refused:
-        issue_batch(db.session, households, NoticeType.VACATING, user=None, today=LATE_DAY)
-    assert all(h.case_number in refused.value.message for h in households)
     with pytest.raises(RuleViolation, match="2026-11-30"):
         issue_batch(
             db.session,
@@ -727,32 +736,33 @@ def test_a_batch_asking_for_past_plan_dates_is_refused_or_given_one_date(project
             user=None,
             today=LATE_DAY,
         )
-    document = issue_batch(
+    document = issue_batch(db.session, households, NoticeType.VACATING, user=None, today=LATE_DAY)
+    assert {n.details["deadline"] for n in document.notices} == {"2026-12-16"}
+    assert pdf_text(document.pdf).count("请您于2026年12月16日前搬迁完毕") == 3
+    chosen = issue_batch(
         db.session,
         households,
         NoticeType.VACATING,
-        BatchInput(deadline=date(2026, 12, 18)),
+        BatchInput(deadline=date(2026, 12, 18), again=True),
         user=None,
         today=LATE_DAY,
     )
-    assert {n.details["deadline"] for n in document.notices} == {"2026-12-18"}
-    assert pdf_text(document.pdf).count("请您于2026年12月18日前搬迁完毕") == 3
+    assert {n.details["deadline"] for n in chosen.notices} == {"2026-12-18"}
 
 
-def test_the_issue_form_says_the_plan_date_has_passed_and_takes_a_new_one(
+def test_the_issue_form_says_the_plan_date_has_passed_and_what_the_notice_asks_for(
     client, project, login_as, monkeypatch
 ):
     monkeypatch.setattr(clock, "today", lambda: LATE_DAY)
     household = _household(project, Stage.SIGNED)
     login_as(Role.CASEWORKER)
     page = client.get(f"/notices/issue/{household.id}").get_data(as_text=True)
-    assert "2025-08-29" in page and "2026-12-16" in page  # the passed date and a suggestion
-    refused = client.post(f"/notices/issue/{household.id}", data={"type": "vacating"})
-    assert refused.status_code == 200
-    assert "2026-12-16" in refused.get_data(as_text=True)
-    issued = client.post(
-        f"/notices/issue/{household.id}", data={"type": "vacating", "deadline": "2026-12-16"}
+    assert "2026-12-16" in page and "10 个工作日" in page
+    refused = client.post(
+        f"/notices/issue/{household.id}", data={"type": "vacating", "deadline": "2026-11-02"}
     )
+    assert refused.status_code == 200 and "2026-11-02" in refused.get_data(as_text=True)
+    issued = client.post(f"/notices/issue/{household.id}", data={"type": "vacating"})
     assert issued.status_code == 302
     notice = db.session.scalar(sa.select(Notice).where(Notice.household_id == household.id))
     assert notice.details["deadline"] == "2026-12-16"

@@ -31,9 +31,9 @@ from resettle import create_app  # noqa: E402
 from resettle.audit import services as audit_services  # noqa: E402
 from resettle.audit.chain import GENESIS, chain_key, link  # noqa: E402
 from resettle.backup.services import create_backup, restore_backup, verify_backup  # noqa: E402
+from resettle.documents.models import ArchivedDocument  # noqa: E402
 from resettle.extensions import db  # noqa: E402
 from resettle.households.models import Household  # noqa: E402
-from resettle.notices.models import NoticeDocument  # noqa: E402
 
 HOUSEHOLDS = int(os.environ.get("BENCH_HOUSEHOLDS", "100000"))
 DOCUMENTS = int(os.environ.get("BENCH_DOCUMENTS", "1000"))
@@ -55,7 +55,7 @@ def _documents(conn: sa.Connection) -> None:
             }
         )
     for start in range(0, len(rows), 100):
-        conn.execute(sa.insert(NoticeDocument), rows[start : start + 100])
+        conn.execute(sa.insert(ArchivedDocument), rows[start : start + 100])
 
 
 def _writes(app, ids: list[int]) -> float:  # noqa: ANN001

@@ -112,6 +112,9 @@ ENTITY_LABELS = {
     "OfficialYear": _l("Official holiday year"),
     "PlanLink": _l("Plan link"),
     "SupervisionResponse": _l("Supervision response"),
+    "ArchivedDocument": _l("Archived document"),
+    "DocumentSequence": _l("Document numbering"),
+    # (the names these had in the audit trail before agreements were numbered too)
     "NoticeDocument": _l("Notice document"),
     "NoticeSequence": _l("Notice numbering"),
     "SupervisionItem": _l("Supervision item"),

@@ -3,6 +3,7 @@
 from resettle.audit.models import AuditEvent
 from resettle.auth.models import Role, User
 from resettle.disclosure.models import Disclosure, DisclosureKind, DisclosureStatus
+from resettle.documents.models import ArchivedDocument, DocumentSequence
 from resettle.funds.models import (
     CompensationRule,
     FundSource,
@@ -12,7 +13,7 @@ from resettle.funds.models import (
     SourceKind,
 )
 from resettle.households.models import CaseStep, CompensationMode, Household, HouseholdMember, Stage
-from resettle.notices.models import Notice, NoticeDocument, NoticeSequence, NoticeType
+from resettle.notices.models import Notice, NoticeType
 from resettle.plans.models import CalendarDay, OfficialYear, Plan, PlanKind, PlanLink, PlanNode
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import Building, ResettlementSite, Unit, UnitStatus
@@ -57,8 +58,8 @@ __all__ = [
     "User",
     "ItemKind",
     "Notice",
-    "NoticeDocument",
-    "NoticeSequence",
+    "ArchivedDocument",
+    "DocumentSequence",
     "NoticeType",
     "OrderStatus",
     "SupervisionItem",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from resettle.auth.models import User
 from resettle.chinese import in_chinese
-from resettle.notices.models import NoticeDocument
+from resettle.documents.models import ArchivedDocument
 from resettle.pdf import PDF_VARIANT_ARCHIVE, render_pdf_pages
 
 #: The template that lays out many parts (notices, orders) as one document, a page or more each.
@@ -27,14 +27,20 @@ class RenderedDocument:
 
 
 def render_parts(
-    entries: Sequence[dict[str, Any]], *, title: str, made_at: datetime
+    entries: Sequence[dict[str, Any]],
+    *,
+    title: str,
+    made_at: datetime,
+    template: str = DOCUMENT_TEMPLATE,
+    pdf_variant: str | None = PDF_VARIANT_ARCHIVE,
 ) -> RenderedDocument:
     """One PDF/A-3b document with a page (or more) per part; entries are plain dicts with
-    `template` and `n` (the part's data). Laid out once, through resettle.pdf."""
+    `template` and `n` (the part's data), laid out by `template` (each part in an element with
+    the id notice-<index>). Laid out once, through resettle.pdf."""
     with in_chinese():  # an archived document is a Chinese document, whoever issues it
         pdf, pages = render_pdf_pages(
-            DOCUMENT_TEMPLATE,
-            pdf_variant=PDF_VARIANT_ARCHIVE,
+            template,
+            pdf_variant=pdf_variant,
             title=title,
             made_at=made_at,
             entries=entries,
@@ -56,9 +62,9 @@ def page_counts(first_pages: list[int], total: int) -> list[int]:
 
 def archive_document(
     session: Session, rendered: RenderedDocument, *, count: int, user: User | None
-) -> NoticeDocument:
+) -> ArchivedDocument:
     """Keep the PDF bytes and their SHA-256 (the reprint returns exactly these bytes)."""
-    document = NoticeDocument(
+    document = ArchivedDocument(
         pdf=rendered.pdf,
         sha256=hashlib.sha256(rendered.pdf).hexdigest(),
         size=len(rendered.pdf),
@@ -70,6 +76,6 @@ def archive_document(
     return document
 
 
-def document_is_intact(document: NoticeDocument) -> bool:
+def document_is_intact(document: ArchivedDocument) -> bool:
     """The archived bytes still have the SHA-256 recorded when they were issued."""
     return hashlib.sha256(document.pdf).hexdigest() == document.sha256

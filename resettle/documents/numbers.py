@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from resettle.db import begin_write
-from resettle.notices.models import NoticeSequence, NoticeType
+from resettle.documents.models import DocumentSequence
 
 #: Check codes: 8 characters without the look-alikes 0/O and 1/I (about 40 bits).
 CHECK_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -23,8 +23,9 @@ def begin_numbering(session: Session) -> None:
     begin_write(session, must_open=True)
 
 
-def next_sequences(session: Session, kind: NoticeType, year: int, count: int = 1) -> int:
-    """Reserve `count` consecutive numbers of a kind and year; returns the first.
+def next_sequences(session: Session, kind: str, year: int, count: int = 1) -> int:
+    """Reserve `count` consecutive numbers of a kind (a notice type, an agreement kind) and
+    year; returns the first.
 
     One atomic UPDATE … RETURNING on the counter row: PostgreSQL keeps the row locked until the
     transaction ends, so a concurrent issuer waits and then continues after our numbers; on
@@ -35,15 +36,15 @@ def next_sequences(session: Session, kind: NoticeType, year: int, count: int = 1
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
-        insert(NoticeSequence)
-        .values(type=NoticeType(kind).value, year=year, last_number=0)
+        insert(DocumentSequence)
+        .values(type=str(kind), year=year, last_number=0)
         .on_conflict_do_nothing(index_elements=["type", "year"])
     )
     last = session.execute(
-        sa.update(NoticeSequence)
-        .where(NoticeSequence.type == NoticeType(kind), NoticeSequence.year == year)
-        .values(last_number=NoticeSequence.last_number + count)
-        .returning(NoticeSequence.last_number)
+        sa.update(DocumentSequence)
+        .where(DocumentSequence.type == str(kind), DocumentSequence.year == year)
+        .values(last_number=DocumentSequence.last_number + count)
+        .returning(DocumentSequence.last_number)
         .execution_options(synchronize_session=False)
     ).scalar_one()
     return last - count + 1

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from resettle.db import UTCDateTime, str_enum, utcnow
+from resettle.documents.models import ArchivedDocument
 from resettle.extensions import db
 
 
@@ -20,50 +21,6 @@ class NoticeType(enum.StrEnum):
     HANDOVER = "handover"  # 交房通知
     ALLOWANCE = "allowance"  # 过渡费发放通知 (reserved for the funds work: no template yet)
     SUPERVISION = "supervision"  # 督办单
-
-
-class NoticeSequence(db.Model):
-    """The last number given for a notice type in a year (the row is locked while numbering)."""
-
-    __tablename__ = "notice_sequences"
-
-    type: Mapped[NoticeType] = mapped_column(
-        str_enum(NoticeType, "notice_sequence_type"), primary_key=True
-    )
-    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    last_number: Mapped[int] = mapped_column(default=0)
-
-    __table_args__ = (sa.CheckConstraint("last_number >= 0", name="last_number_nonneg"),)
-
-
-class NoticeDocument(db.Model):
-    """An archived PDF exactly as it was issued: one notice, or a batch of notices.
-
-    A reprint returns `pdf` as stored (never a new rendering: WeasyPrint writes the time into
-    every PDF, so a new rendering would differ).
-    """
-
-    __tablename__ = "notice_documents"
-    __audit_skip__ = frozenset({"pdf"})  # the bytes stay out of the audit trail; sha256 is in
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
-    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
-    size: Mapped[int]
-    pages: Mapped[int]
-    notice_count: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-
-    notices: Mapped[list[Notice]] = relationship(
-        back_populates="document", order_by="Notice.first_page"
-    )
-
-    __table_args__ = (
-        sa.CheckConstraint("size > 0", name="size_positive"),
-        sa.CheckConstraint("pages > 0", name="pages_positive"),
-        sa.CheckConstraint("notice_count > 0", name="notice_count_positive"),
-    )
 
 
 class Notice(db.Model):
@@ -92,7 +49,7 @@ class Notice(db.Model):
     voided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     void_reason: Mapped[str | None] = mapped_column(sa.Text)
 
-    document: Mapped[NoticeDocument] = relationship(back_populates="notices")
+    document: Mapped[ArchivedDocument] = relationship(back_populates="notices")
     household = relationship("Household")
     issued_by = relationship("User", foreign_keys=[issued_by_id])
     voided_by = relationship("User", foreign_keys=[voided_by_id])

@@ -34,6 +34,7 @@ from resettle.documents.archive import (
 )
 from resettle.documents.capitals import amount_in_capitals
 from resettle.documents.dates import chinese_date, chinese_datetime
+from resettle.documents.models import ArchivedDocument
 from resettle.documents.numbers import begin_numbering, new_check_code, next_sequences
 from resettle.documents.verification import (
     check_code_matches,
@@ -53,7 +54,7 @@ from resettle.notices.guards import (
     check_not_twice,
     check_notice,
 )
-from resettle.notices.models import Notice, NoticeDocument, NoticeType
+from resettle.notices.models import Notice, NoticeType
 from resettle.notices.types import (
     HOUSEHOLD_TYPES,
     NOTICE_TYPE_LABELS,
@@ -346,7 +347,7 @@ def issue_batch(
     *,
     user: User | None,
     today: date | None = None,
-) -> NoticeDocument:
+) -> ArchivedDocument:
     """Issue one notice per household as one PDF document (consecutive numbers in the order of
     the households; selection notices in selection order). Refused as a whole, naming the
     households, when any of them cannot get this notice."""

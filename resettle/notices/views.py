@@ -14,6 +14,7 @@ from resettle.audit.access import audited_download
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
 from resettle.db import database_int
+from resettle.documents.models import ArchivedDocument
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.funds.services import allowance_statement
@@ -21,7 +22,7 @@ from resettle.households.models import CompensationMode, Household, Stage
 from resettle.notices import bp
 from resettle.notices.forms import BatchForm, IssueNoticeForm, VoidForm
 from resettle.notices.guards import BY_NOTICE_PERIOD
-from resettle.notices.models import Notice, NoticeDocument, NoticeType
+from resettle.notices.models import Notice, NoticeType
 from resettle.notices.services import (
     HOUSEHOLD_TYPES,
     MAX_BATCH,
@@ -94,7 +95,7 @@ def index():
     if year:
         query = query.where(Notice.year == year)
     document_id = request.args.get("document", type=database_int)
-    document = db.session.get(NoticeDocument, document_id) if document_id else None
+    document = db.session.get(ArchivedDocument, document_id) if document_id else None
     if document is not None:
         query = query.where(Notice.document_id == document.id)
     search = request.args.get("q", "").strip()[:60]
@@ -378,9 +379,9 @@ def pdf(notice_id: int):
 
 @bp.route("/documents/<int:document_id>/pdf")
 @logged_in
-@audited_download("NoticeDocument", "document_id")
+@audited_download("ArchivedDocument", "document_id")
 def document_pdf(document_id: int):
-    document = db.session.get(NoticeDocument, document_id) or abort(404)
+    document = db.session.get(ArchivedDocument, document_id) or abort(404)
     return pdf_response(document.pdf, f"notices-{document.id}.pdf")
 
 

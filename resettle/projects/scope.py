@@ -90,9 +90,10 @@ def _criteria(ids: frozenset[int]) -> tuple[Any, ...]:
     once per set of projects: building them for every statement cost a bounded account's
     household list about 18 ms a page (100,000 households, SQLite)."""
     from resettle.disclosure.models import Disclosure
+    from resettle.documents.models import ArchivedDocument
     from resettle.funds.models import CompensationRule, FundSource, Payment
     from resettle.households.models import CaseStep, Household, HouseholdMember
-    from resettle.notices.models import Notice, NoticeDocument
+    from resettle.notices.models import Notice
     from resettle.plans.models import Plan, PlanNode
     from resettle.projects.models import ExpropriationProject
     from resettle.sites.models import Building, ResettlementSite, Unit
@@ -157,7 +158,7 @@ def _criteria(ids: frozenset[int]) -> tuple[Any, ...]:
                 cls.id.in_(sa.select(SupervisionOrder.notice_id)),
             ),
         ),
-        (NoticeDocument, lambda cls: cls.id.in_(sa.select(Notice.document_id))),
+        (ArchivedDocument, lambda cls: cls.id.in_(sa.select(Notice.document_id))),
     ]
     return tuple(
         with_loader_criteria(model, clause, include_aliases=True) for model, clause in options
@@ -183,7 +184,7 @@ SCOPED_MODEL_NAMES = frozenset(
         "SupervisionItem",
         "SupervisionResponse",
         "Notice",
-        "NoticeDocument",
+        "ArchivedDocument",
     }
 )
 

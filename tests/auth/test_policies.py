@@ -11,9 +11,10 @@ from flask import Flask
 from resettle.auth.models import Role
 from resettle.auth.policy import EXEMPT_ENDPOINTS
 from resettle.disclosure.models import Disclosure, DisclosureKind
+from resettle.documents.models import ArchivedDocument
 from resettle.extensions import db
 from resettle.funds.models import Payment, PaymentKind
-from resettle.notices.models import Notice, NoticeDocument, NoticeType
+from resettle.notices.models import Notice, NoticeType
 from resettle.plans.models import CalendarDay
 from resettle.plans.services import plan_for_project, replan
 from resettle.supervision.models import SupervisionOrder
@@ -193,7 +194,7 @@ def test_role_matrix(client, login_as, make_household, role, endpoint):
         payee="x",
     )
     db.session.add(payment)
-    document = NoticeDocument(
+    document = ArchivedDocument(
         pdf=b"%PDF-1.7 test", sha256="0" * 64, size=13, pages=1, notice_count=1
     )
     notice = Notice(

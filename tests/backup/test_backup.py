@@ -21,9 +21,10 @@ from resettle.audit.chain import chain_key, verify
 from resettle.audit.models import AuditEvent
 from resettle.audit.services import acting_as, record_event
 from resettle.db import begin_write
+from resettle.documents.models import ArchivedDocument
 from resettle.extensions import db
 from resettle.households.models import Household, Stage
-from resettle.notices.models import NoticeDocument, NoticeType
+from resettle.notices.models import NoticeType
 from resettle.notices.services import NoticeInput, issue_notice
 from resettle.projects.models import ExpropriationProject
 from tests.audit import lift_audit_guard
@@ -57,7 +58,7 @@ def _seed(app: Any, households: int = 12) -> None:
 def _documents(app: Any) -> dict[int, str]:
     """The SHA-256 of every archived PDF's bytes, by id."""
     with app.app_context():
-        rows = db.session.execute(sa.select(NoticeDocument.id, NoticeDocument.pdf)).all()
+        rows = db.session.execute(sa.select(ArchivedDocument.id, ArchivedDocument.pdf)).all()
         db.session.remove()
         return {row.id: hashlib.sha256(row.pdf).hexdigest() for row in rows}
 

@@ -9,11 +9,12 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from resettle.documents.models import DocumentSequence
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.households.models import Household, Stage
 from resettle.notices import services
-from resettle.notices.models import Notice, NoticeSequence, NoticeType
+from resettle.notices.models import Notice, NoticeType
 from resettle.notices.services import begin_numbering, issue_notice
 from tests.conftest import migrated_app_for_threads
 from tests.supervision import TODAY, add_household, add_plan, add_project
@@ -94,8 +95,8 @@ def test_concurrent_issues_get_consecutive_numbers_without_gaps(tmp_path, monkey
         sequences = db.session.scalars(sa.select(Notice.sequence).order_by(Notice.sequence)).all()
         assert sequences == list(range(1, ISSUERS - len(FAILING) + 1))  # consecutive, no gap
         assert db.session.scalar(
-            sa.select(NoticeSequence.last_number).where(
-                NoticeSequence.type == NoticeType.SIGNING, NoticeSequence.year == TODAY.year
+            sa.select(DocumentSequence.last_number).where(
+                DocumentSequence.type == NoticeType.SIGNING, DocumentSequence.year == TODAY.year
             )
         ) == ISSUERS - len(FAILING)
         numbers = set(db.session.scalars(sa.select(Notice.number)))

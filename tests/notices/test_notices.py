@@ -17,6 +17,7 @@ from PIL import Image
 
 from resettle import clock
 from resettle.auth.models import Role
+from resettle.documents.models import ArchivedDocument, DocumentSequence
 from resettle.documents.numbers import new_check_code
 from resettle.documents.verification import qr_png, verify_url
 from resettle.errors import RuleViolation
@@ -25,7 +26,7 @@ from resettle.funds.models import PaymentKind
 from resettle.households.models import CaseStep, CompensationMode, Stage
 from resettle.households.services import record_payment
 from resettle.notices import services
-from resettle.notices.models import Notice, NoticeDocument, NoticeSequence, NoticeType
+from resettle.notices.models import Notice, NoticeType
 from resettle.notices.services import (
     BatchInput,
     NoticeInput,
@@ -237,8 +238,8 @@ def test_allowance_notice_is_refused_when_nothing_is_due(project):
     )
     with pytest.raises(RuleViolation, match="已领取截至目前应发的全部过渡费"):
         _issue(paid_up, NoticeType.ALLOWANCE)
-    assert _count(Notice) == 0 and _count(NoticeSequence) in (0, 1)
-    assert db.session.scalar(sa.select(sa.func.max(NoticeSequence.last_number))) in (None, 0)
+    assert _count(Notice) == 0 and _count(DocumentSequence) in (0, 1)
+    assert db.session.scalar(sa.select(sa.func.max(DocumentSequence.last_number))) in (None, 0)
 
 
 @pytest.mark.parametrize(
@@ -332,7 +333,7 @@ def test_a_reprint_is_byte_identical_to_the_archived_copy(client, login_as, proj
     assert issued.status_code == 302
     notice = db.session.scalar(sa.select(Notice))
     archived = db.session.scalar(
-        sa.select(NoticeDocument.pdf).where(NoticeDocument.id == notice.document_id)
+        sa.select(ArchivedDocument.pdf).where(ArchivedDocument.id == notice.document_id)
     )
     first = client.get(f"/notices/{notice.id}/pdf")
     second = client.get(f"/notices/{notice.id}/pdf")
@@ -375,8 +376,8 @@ def test_numbers_count_per_type_and_restart_each_year(project):
     assert next_year.number == "东征签催〔2026〕1号"
     counters = dict(
         db.session.execute(
-            sa.select(NoticeSequence.year, NoticeSequence.last_number).where(
-                NoticeSequence.type == NoticeType.SIGNING
+            sa.select(DocumentSequence.year, DocumentSequence.last_number).where(
+                DocumentSequence.type == NoticeType.SIGNING
             )
         ).all()
     )
@@ -394,7 +395,7 @@ def test_a_failed_rendering_gives_its_number_back(project, monkeypatch):
     with pytest.raises(OSError), db.session.begin_nested():  # the request's transaction
         _issue(household, NoticeType.SIGNING)
     monkeypatch.undo()
-    assert _count(Notice) == 0 and _count(NoticeDocument) == 0
+    assert _count(Notice) == 0 and _count(ArchivedDocument) == 0
     assert _issue(household, NoticeType.SIGNING).number == "东征签催〔2025〕1号"
 
 
@@ -402,11 +403,11 @@ def test_a_failed_rendering_gives_its_number_back(project, monkeypatch):
 
 
 def _refused(household, notice_type, message, selection_at=None, **values):
-    before = _count(NoticeSequence), _count(Notice)
+    before = _count(DocumentSequence), _count(Notice)
     with pytest.raises(RuleViolation) as refused:
         _issue(household, notice_type, selection_at)
     assert refused.value.message == msg(message, **values)
-    assert (_count(NoticeSequence), _count(Notice)) == before
+    assert (_count(DocumentSequence), _count(Notice)) == before
 
 
 def test_signing_reminder_only_before_signing(project):
@@ -563,7 +564,7 @@ def test_a_batch_with_one_ineligible_household_issues_nothing(project):
     with pytest.raises(RuleViolation) as refused:
         issue_batch(db.session, [good, signed], NoticeType.SIGNING, user=None, today=TODAY)
     assert signed.case_number in refused.value.message
-    assert _count(Notice) == 0 and _count(NoticeSequence) == 0
+    assert _count(Notice) == 0 and _count(DocumentSequence) == 0
 
 
 def test_batch_screen_lists_the_households_at_the_right_stage(client, login_as, project, today):
@@ -577,7 +578,7 @@ def test_batch_screen_lists_the_households_at_the_right_stage(client, login_as, 
         data={"project": project.id, "type": "signing", "household": [ready.id]},
     )
     assert issued.status_code == 302
-    document = db.session.scalar(sa.select(NoticeDocument))
+    document = db.session.scalar(sa.select(ArchivedDocument))
     assert issued.headers["Location"].endswith(f"/notices/?document={document.id}")
     assert client.get(f"/notices/documents/{document.id}/pdf").data == document.pdf
 
@@ -671,7 +672,7 @@ LATE_DAY = date(2026, 12, 2)  # months after the plan's signing (15 July) and va
 
 
 def _next_sequence(notice_type):
-    row = db.session.get(NoticeSequence, (notice_type, LATE_DAY.year))
+    row = db.session.get(DocumentSequence, (notice_type, LATE_DAY.year))
     return row.last_number if row else 0
 
 

@@ -21,12 +21,13 @@ from resettle.auth.models import Role, User
 from resettle.auth.policy import AccessPolicy
 from resettle.dashboard.services import dashboard_figures
 from resettle.disclosure.models import Disclosure, DisclosureKind
+from resettle.documents.models import ArchivedDocument
 from resettle.extensions import db
 from resettle.funds.models import Payment, PaymentKind
 from resettle.households.ledger import export_households
 from resettle.households.models import CaseStep, Household, HouseholdMember, Stage
 from resettle.households.queries import HouseholdFilter
-from resettle.notices.models import Notice, NoticeDocument, NoticeType
+from resettle.notices.models import Notice, NoticeType
 from resettle.plans.models import Plan, PlanKind, PlanNode
 from resettle.plans.supervision import Level
 from resettle.projects.models import ExpropriationProject
@@ -74,7 +75,7 @@ def _world(
         voucher_number=f"PZ-{tag}",
         payee="张三",
     )
-    document = NoticeDocument(pdf=b"%PDF", sha256="0" * 64, size=4, pages=1, notice_count=1)
+    document = ArchivedDocument(pdf=b"%PDF", sha256="0" * 64, size=4, pages=1, notice_count=1)
     notice = Notice(
         type=NoticeType.SIGNING,
         year=2025,
@@ -125,7 +126,9 @@ def _world(
         snapshot_as_of=date(2025, 4, 30),
         prepared_by_id=author.id,
     )
-    db.session.add_all([building, unit, payment, document, notice, order, plan, node, disclosure])
+    db.session.add_all(
+        [building, unit, payment, document, notice, order, plan, node, disclosure]
+    )
     db.session.flush()
     return {
         "project_id": project.id,

@@ -137,6 +137,8 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     # The view modules attach routes to the blueprints; import them before registering.
+    from resettle.agreements import bp as agreements_bp
+    from resettle.agreements import views as _agreement_views  # noqa: F401
     from resettle.audit import bp as audit_bp
     from resettle.audit import views as _audit_views  # noqa: F401
     from resettle.auth import admin_views as _auth_admin_views  # noqa: F401
@@ -175,6 +177,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notices_bp, url_prefix="/notices")
     app.register_blueprint(supervision_bp, url_prefix="/supervision")
     app.register_blueprint(funds_bp, url_prefix="/funds")
+    app.register_blueprint(agreements_bp)
     app.register_blueprint(public_bp, url_prefix="/public")
     app.register_blueprint(disclosure_bp, url_prefix="/disclosures")
 
@@ -424,6 +427,7 @@ def page_to_check() -> str:
 
 
 def _register_cli(app: Flask) -> None:
+    from resettle.agreements.cli import agreements_cli
     from resettle.audit.cli import audit_cli
     from resettle.auth.cli import users_cli
     from resettle.backup.cli import backup_cli
@@ -435,6 +439,7 @@ def _register_cli(app: Flask) -> None:
     from resettle.projects.cli import projects_cli
     from resettle.supervision.cli import supervision_cli
 
+    app.cli.add_command(agreements_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(backup_cli)

@@ -1,5 +1,6 @@
 """Every model, imported in one place so the metadata (and Alembic) see all tables."""
 
+from resettle.agreements.models import Agreement, AgreementKind
 from resettle.audit.models import AuditEvent
 from resettle.auth.models import Role, User
 from resettle.disclosure.models import Disclosure, DisclosureKind, DisclosureStatus
@@ -27,6 +28,8 @@ from resettle.supervision.models import (
 )
 
 __all__ = [
+    "Agreement",
+    "AgreementKind",
     "AuditEvent",
     "Building",
     "CaseStep",

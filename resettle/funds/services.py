@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from resettle import clock
+from resettle.agreements.models import Agreement
 from resettle.auth.models import User
 from resettle.chinese import chinese
 from resettle.db import core_connection, money, utcnow
@@ -314,14 +315,18 @@ class MovingDue:
 
 
 def due_before_moving(session: Session, household: Household, *, by: date) -> MovingDue | None:
-    """Compensate first, move later, in full: the amount due before moving out under the rule
-    version the household signed under, and what was paid on or before `by` (not reversed).
-    None when the project has no compensation rules (nothing can be computed)."""
-    rule = household.rule or current_rule(session, household.project_id, by)
-    if rule is None:
-        return None
-    facts = replace(facts_of(household), vacated_on=None, handed_over_on=None, flat_area=None)
-    due = amounts(facts, terms_of(rule, household.project), until=by)
+    """Compensate first, move later, in full: the amount due before moving out as the
+    household's agreement says (without one: under the rule version it signed under), and
+    what was paid on or before `by` (not reversed). None when nothing can be computed (no
+    agreement and no compensation rules)."""
+    agreed = agreed_before_moving(session, household.id)
+    if agreed is None:
+        rule = household.rule or current_rule(session, household.project_id, by)
+        if rule is None:
+            return None
+        facts = replace(facts_of(household), vacated_on=None, handed_over_on=None, flat_area=None)
+        due = amounts(facts, terms_of(rule, household.project), until=by)
+        agreed = money(sum((due.get(key, ZERO) for key in BEFORE_MOVING), ZERO))
     paid = session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
             Payment.household_id == household.id,
@@ -330,9 +335,18 @@ def due_before_moving(session: Session, household: Household, *, by: date) -> Mo
             Payment.paid_on <= by,
         )
     )
-    return MovingDue(
-        due=money(sum((due.get(key, ZERO) for key in BEFORE_MOVING), ZERO)),
-        paid=money(paid or 0),
+    return MovingDue(due=agreed, paid=money(paid or 0))
+
+
+def agreed_before_moving(session: Session, household_id: int) -> Decimal | None:
+    """What the household's agreement in force (the latest supplement, else the agreement)
+    says is paid before it moves out: for a swap, net of the entitled area's price. None
+    without an agreement."""
+    return session.scalar(
+        sa.select(Agreement.before_moving)
+        .where(Agreement.household_id == household_id)
+        .order_by(Agreement.id.desc())
+        .limit(1)
     )
 
 

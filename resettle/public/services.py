@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from resettle.agreements.kinds import AGREEMENT_KIND_LABELS
+from resettle.agreements.services import verify_agreement
 from resettle.audit.services import record_event
 from resettle.calendar import WorkCalendar
 from resettle.clock import OFFICE_TZ
@@ -399,13 +401,24 @@ class VerifiedNotice:
     issued_on: date
     addressee: str  # masked
     voided_on: date | None = None  # voided (作废): no longer in force
+    agreement: bool = False  # an agreement (补偿协议), not a notice
 
 
 def verified_notice(session: Session, number: str, code: str) -> VerifiedNotice | None:
-    """The notice's public facts when number and check code match; None otherwise."""
+    """The public facts of the notice (or agreement) whose number and check code match; None
+    otherwise."""
     notice: Notice | None = verify_notice(session, number or "", code or "")
     if notice is None:
-        return None
+        agreement = verify_agreement(session, number or "", code or "")
+        if agreement is None:
+            return None
+        return VerifiedNotice(
+            number=agreement.number,
+            type_label=str(AGREEMENT_KIND_LABELS[agreement.kind]),
+            issued_on=agreement.signed_on,
+            addressee=mask_name((agreement.figures or {}).get("head_name", "")),
+            agreement=True,
+        )
     if notice.type == NoticeType.SUPERVISION:  # addressed to a unit, not a person
         addressee = (notice.details or {}).get("unit", "")
     else:

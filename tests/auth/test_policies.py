@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from flask import Flask
 
+from resettle.agreements.models import Agreement, AgreementKind
 from resettle.auth.models import Role
 from resettle.auth.policy import EXEMPT_ENDPOINTS
 from resettle.disclosure.models import Disclosure, DisclosureKind
@@ -82,6 +83,15 @@ EXPECTED: dict[str, tuple[str, str, object, int]] = {
     "funds.add_source": ("POST", "/funds/projects/{project_id}/sources", EDITORS, 200),
     "funds.new_rule": ("GET", "/funds/projects/{project_id}/rules/new", {A}, 200),
     "funds.reverse": ("POST", "/funds/payments/{payment_id}/reverse", {A, S}, 302),
+    "agreements.draft": ("GET", "/agreements/household/{household_id}/draft.pdf", EDITORS, 302),
+    "agreements.issue": ("POST", "/agreements/household/{household_id}/issue", EDITORS, 302),
+    "agreements.supplement": (
+        "POST",
+        "/agreements/household/{household_id}/supplement",
+        EDITORS,
+        302,
+    ),
+    "agreements.pdf": ("GET", "/agreements/{agreement_id}/pdf", ALL, 200),
     "notices.index": ("GET", "/notices/", ALL, 200),
     "notices.issue": ("GET", "/notices/issue/{household_id}", EDITORS, 200),
     "notices.batch": ("GET", "/notices/batch", EDITORS, 200),
@@ -225,7 +235,20 @@ def test_role_matrix(client, login_as, make_household, role, endpoint):
         snapshot_as_of=date(2025, 7, 1),
         prepared_by_id=user.id,
     )
-    db.session.add_all([document, notice, order, disclosure])
+    agreement = Agreement(
+        kind=AgreementKind.MONEY,
+        year=2025,
+        sequence=user.id,
+        number=f"agreement-{user.id}",
+        check_code="ABCDEFGH",
+        household=household,
+        document=document,
+        signed_on=date(2025, 7, 1),
+        total=1,
+        before_moving=1,
+        figures={},
+    )
+    db.session.add_all([document, notice, order, disclosure, agreement])
     db.session.flush()
     ids = {
         "user_id": user.id,
@@ -238,6 +261,7 @@ def test_role_matrix(client, login_as, make_household, role, endpoint):
         "building_id": building.id,
         "payment_id": payment.id,
         "notice_id": notice.id,
+        "agreement_id": agreement.id,
         "document_id": document.id,
         "order_id": order.id,
         "disclosure_id": disclosure.id,

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from flask_login import login_user
 from openpyxl import load_workbook
 
+from resettle.agreements.models import Agreement, AgreementKind
 from resettle.auth.models import Role, User
 from resettle.auth.policy import AccessPolicy
 from resettle.dashboard.services import dashboard_figures
@@ -126,8 +127,21 @@ def _world(
         snapshot_as_of=date(2025, 4, 30),
         prepared_by_id=author.id,
     )
+    agreement = Agreement(
+        kind=AgreementKind.MONEY,
+        year=2025,
+        sequence=n,
+        number=f"协议〔2025〕{tag}号",
+        check_code=f"XY{tag}",
+        household_id=household.id,
+        document=document,
+        signed_on=date(2025, 4, 1),
+        total=Decimal("1000.00"),
+        before_moving=Decimal("1000.00"),
+        figures={},
+    )
     db.session.add_all(
-        [building, unit, payment, document, notice, order, plan, node, disclosure]
+        [building, unit, payment, document, notice, order, plan, node, disclosure, agreement]
     )
     db.session.flush()
     return {
@@ -139,6 +153,7 @@ def _world(
         "unit_id": unit.id,
         "payment_id": payment.id,
         "notice_id": notice.id,
+        "agreement_id": agreement.id,
         "document_id": document.id,
         "order_id": order.id,
         "plan_id": plan.id,

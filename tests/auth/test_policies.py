@@ -81,6 +81,9 @@ EXPECTED: dict[str, tuple[str, str, object, int]] = {
     "funds.add_source": ("POST", "/funds/projects/{project_id}/sources", EDITORS, 200),
     "funds.new_rule": ("GET", "/funds/projects/{project_id}/rules/new", {A}, 200),
     "funds.reverse": ("POST", "/funds/payments/{payment_id}/reverse", {A, S}, 302),
+    "funds.settlement": ("GET", "/funds/households/{household_id}/settlement", ALL, 200),
+    # (the matrix's household has no compensation mode: the page says there is no sheet)
+    "funds.settlement_pdf": ("GET", "/funds/households/{household_id}/settlement.pdf", ALL, 409),
     "notices.index": ("GET", "/notices/", ALL, 200),
     "notices.issue": ("GET", "/notices/issue/{household_id}", EDITORS, 200),
     "notices.batch": ("GET", "/notices/batch", EDITORS, 200),

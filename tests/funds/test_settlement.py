@@ -93,6 +93,31 @@ def test_a_larger_flat_than_entitled_is_receivable_and_a_receipt_settles_it(swap
     assert [(p["voucher_number"], p["incoming"]) for p in settled["payments"]] == [("SK-1", True)]
 
 
+def test_a_smaller_flat_than_entitled_is_priced_within_the_entitled_area(swap_household):
+    swap_household.units[0].area = D("55.00")
+    db.session.flush()
+    sheet = settlement_sheet(db.session, swap_household, as_of=AS_OF)
+    assert sheet["area_difference"]["direction"] == "less"
+    assert sheet["area_difference"]["text"] == "少于应安置面积 5.00 m²"
+    assert [(t["key"], t["m2"], t["amount"]) for t in sheet["tiers"]] == [
+        ("flat_within", D("55.00"), D("165000.00"))
+    ]
+    # 101,279.80 compensation against 165,000.00 for the flat
+    assert sheet["net"]["owed_by_household"] and sheet["net"]["amount"] == D("63720.20")
+    assert sheet["balance"] == "receivable" and sheet["balance_amount"] == D("63720.20")
+
+
+def test_a_cheaper_flat_than_the_compensation_is_payable(swap_household):
+    swap_household.units[0].area = D("30.00")
+    db.session.flush()
+    sheet = settlement_sheet(db.session, swap_household, as_of=AS_OF)
+    # 101,279.80 compensation against 30 m² × 3,000.00 = 90,000.00 for the flat
+    assert not sheet["net"]["owed_by_household"] and sheet["net"]["amount"] == D("11279.80")
+    assert sheet["balance"] == "payable" and sheet["balance_label"].startswith("应付")
+    assert sheet["balance_amount"] == D("11279.80")
+    assert sheet["balance_capitals"] == "壹万壹仟贰佰柒拾玖元捌角"
+
+
 def test_no_sheet_for_a_money_household_or_one_without_a_flat(make_project, make_household):
     project = make_project()
     _rule(project)

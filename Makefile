@@ -8,6 +8,8 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi
 CATALOG := resettle/translations/zh_Hans_CN/LC_MESSAGES/messages
+# The extracted template (one per checkout when several work on one machine: POT=...).
+POT ?= /tmp/resettle-messages.pot
 
 # Debian packages: CJK fonts and HarfBuzz subsetting for PDFs; Chromium for the browser tests;
 # pg_dump and pg_restore for backups on PostgreSQL.
@@ -47,9 +49,11 @@ $(CATALOG).mo: $(CATALOG).po $(VENV)/.installed
 translations: $(CATALOG).mo
 
 # After adding strings: extract them, merge into the catalog, then translate the new entries.
+# --ignore-dirs: pybabel skips directories starting with "_" unless told otherwise, and with
+# them templates/_macros/ (tests/core/test_i18n.py walks the same directories).
 translations-update: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k chinese --no-location --sort-output -o /tmp/resettle-messages.pot .
-	$(VENV)/bin/pybabel update -i /tmp/resettle-messages.pot -d resettle/translations --no-fuzzy-matching -w 100
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k chinese --ignore-dirs='.* __pycache__' --no-location --sort-output -o $(POT) .
+	$(VENV)/bin/pybabel update -i $(POT) -d resettle/translations --no-fuzzy-matching -w 100
 
 run: system-run install translations
 	@$(FLASK) db upgrade

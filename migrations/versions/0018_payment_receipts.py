@@ -7,9 +7,6 @@ Revises: 0017
 Create Date: 2026-12-03
 
 """
-import warnings
-
-import sqlalchemy as sa
 from alembic import op
 
 
@@ -24,15 +21,15 @@ _AFTER = _BEFORE + ('receipt',)
 
 
 def _kinds(kinds):
-    with warnings.catch_warnings():
-        # SQLite rebuilds payments by reflecting it, and with it users' lower(username) index,
-        # which reflection cannot read (the index is not touched)
-        warnings.simplefilter("ignore", sa.exc.SAWarning)
-        with op.batch_alter_table('payments', schema=None) as batch_op:
-            batch_op.drop_constraint(batch_op.f('ck_payments_payment_kind'), type_='check')
-            batch_op.create_check_constraint(
-                'payment_kind', "kind IN (" + ", ".join(f"'{k}'" for k in kinds) + ")"
-            )
+    # SQLite rebuilds payments from its reflection; resolve_fks=False reflects payments alone,
+    # not the tables its foreign keys name (users' lower(username) index cannot be reflected)
+    with op.batch_alter_table(
+        'payments', schema=None, reflect_kwargs={'resolve_fks': False}
+    ) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_payments_payment_kind'), type_='check')
+        batch_op.create_check_constraint(
+            'payment_kind', "kind IN (" + ", ".join(f"'{k}'" for k in kinds) + ")"
+        )
 
 
 def upgrade():

@@ -6,8 +6,6 @@ Revises: 0019
 Create Date: 2026-12-03
 
 """
-import warnings
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -22,14 +20,13 @@ depends_on = None
 
 
 def _batch():
-    # SQLite rebuilds notices by reflecting it, and with it users' lower(username) index, which
-    # reflection cannot read (the index is not touched)
-    warnings.simplefilter("ignore", sa.exc.SAWarning)
-    return op.batch_alter_table('notices', schema=None)
+    # SQLite rebuilds notices from its reflection; resolve_fks=False reflects notices alone,
+    # not the tables its foreign keys name (users' lower(username) index cannot be reflected)
+    return op.batch_alter_table('notices', schema=None, reflect_kwargs={'resolve_fks': False})
 
 
 def upgrade():
-    with warnings.catch_warnings(), _batch() as batch_op:
+    with _batch() as batch_op:
         batch_op.add_column(sa.Column('voided_at', resettle.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('voided_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('void_reason', sa.Text(), nullable=True))
@@ -40,7 +37,7 @@ def upgrade():
 
 
 def downgrade():
-    with warnings.catch_warnings(), _batch() as batch_op:
+    with _batch() as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_notices_void_has_reason'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_notices_voided_by_id_users'), type_='foreignkey')
         batch_op.drop_column('void_reason')

@@ -1,4 +1,5 @@
-"""Fund screens: the monthly fund plan with its shortfall, sources, rule versions, reversals."""
+"""Fund screens: the monthly fund plan with its shortfall, sources, rule versions, reversals,
+and a swap household's settlement sheet (结算单) as a page and a PDF."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import fields
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
 from resettle import clock
@@ -35,6 +36,9 @@ from resettle.funds.services import (
     fund_plan,
     reverse_payment,
 )
+from resettle.funds.settlement import settlement_sheet
+from resettle.households.models import Household
+from resettle.pdf import render_pdf
 from resettle.projects.models import ExpropriationProject
 from resettle.translate import gettext as _
 
@@ -178,3 +182,38 @@ def reverse(payment_id: int):
     db.session.commit()
     flash(_("Payment %(voucher)s reversed.", voucher=payment.voucher_number), "success")
     return redirect(target)
+
+
+def _sheet(household_id: int) -> tuple[Household, dict[str, Any] | None, str]:
+    """The household (404 outside the account's projects), its settlement sheet as of today,
+    or why it has none."""
+    household = db.session.get(Household, household_id) or abort(404)
+    try:
+        return household, settlement_sheet(db.session, household, as_of=clock.today()), ""
+    except RuleViolation as exc:
+        return household, None, exc.message
+
+
+@bp.route("/households/<int:household_id>/settlement")
+@logged_in
+def settlement(household_id: int):
+    household, sheet, reason = _sheet(household_id)
+    return render_template("funds/settlement.html", household=household, sheet=sheet, reason=reason)
+
+
+@bp.route("/households/<int:household_id>/settlement.pdf")
+@logged_in
+@audited_download("Household", "household_id")
+def settlement_pdf(household_id: int):
+    household, sheet, reason = _sheet(household_id)
+    if sheet is None:
+        page = render_template(
+            "funds/settlement.html", household=household, sheet=None, reason=reason
+        )
+        return make_response(page, 409)  # (not a download: no export is audited)
+    data = render_pdf("funds/pdf/settlement.html", title=_("Settlement sheet"), sheet=sheet)
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"inline; filename=settlement-{household.id}.pdf"},
+    )

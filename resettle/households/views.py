@@ -48,6 +48,7 @@ from resettle.households.services import (
 )
 from resettle.households.stages import STAGE_ORDER
 from resettle.i18n import STAGE_LABELS
+from resettle.notices.services import notices_for_household
 from resettle.plans.deadlines import household_deadlines, late_stages
 from resettle.plans.services import app_calendar
 from resettle.projects.services import all_projects
@@ -191,6 +192,7 @@ def _detail(household: Household, **forms: Any) -> str:
         undo_form=_undo_form(household, forms.get("undo_form")),
         payment_form=payment_form,
         events=history(db.session, "Household", household.id),
+        household_notices=notices_for_household(db.session, household.id),
         can_edit=current_user.role in EDITORS,
         can_undo=current_user.role in (Role.SUPERVISOR, Role.ADMIN),
     )

@@ -58,7 +58,14 @@ class Notice(db.Model):
         sa.UniqueConstraint("type", "year", "sequence", name="uq_notices_type_year_sequence"),
         sa.CheckConstraint("sequence > 0", name="sequence_positive"),
         sa.CheckConstraint("first_page > 0 AND page_count > 0", name="pages_positive"),
-        sa.CheckConstraint("(voided_at IS NULL) = (void_reason IS NULL)", name="void_has_reason"),
+        # Voided with a reason that is not blank, or not voided at all. (`void_reason IS NOT
+        # NULL` is needed: a CHECK whose expression is NULL passes, as length(trim(NULL)) is.)
+        sa.CheckConstraint(
+            "(voided_at IS NULL AND void_reason IS NULL AND voided_by_id IS NULL)"
+            " OR (voided_at IS NOT NULL AND void_reason IS NOT NULL"
+            " AND length(trim(void_reason)) > 0)",
+            name="void_has_reason",
+        ),
     )
 
     @property

@@ -383,8 +383,3 @@ def pdf(notice_id: int):
 def document_pdf(document_id: int):
     document = db.session.get(ArchivedDocument, document_id) or abort(404)
     return pdf_response(document.pdf, f"notices-{document.id}.pdf")
-
-
-def household_notices(household_id: int) -> list[Any]:
-    """For the household page: its notices, newest first."""
-    return notices_for_household(db.session, household_id)

@@ -92,6 +92,9 @@ EXPECTED: dict[str, tuple[str, str, object, int]] = {
         302,
     ),
     "agreements.pdf": ("GET", "/agreements/{agreement_id}/pdf", ALL, 200),
+    "funds.settlement": ("GET", "/funds/households/{household_id}/settlement", ALL, 200),
+    # (the matrix's household has no compensation mode: the page says there is no sheet)
+    "funds.settlement_pdf": ("GET", "/funds/households/{household_id}/settlement.pdf", ALL, 409),
     "notices.index": ("GET", "/notices/", ALL, 200),
     "notices.issue": ("GET", "/notices/issue/{household_id}", EDITORS, 200),
     "notices.batch": ("GET", "/notices/batch", EDITORS, 200),

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,7 +17,15 @@ KEYWORDS = {
     "ngettext": (1, 2),
     "chinese": None,
 }
-METHODS = [("resettle/**.py", "python"), ("templates/**.html", "jinja2")]
+with (ROOT / "babel.cfg").open() as _cfg:
+    METHODS, OPTIONS = parse_mapping_cfg(_cfg)  # what `make translations-update` extracts
+
+
+def _walked(dirpath: str) -> bool:
+    """The directories extraction walks, as the Makefile's --ignore-dirs says: all but hidden
+    ones and __pycache__ (Babel's default also skips "_" ones, and templates/_macros/)."""
+    name = Path(dirpath).name
+    return not name.startswith(".") and name != "__pycache__"
 
 
 def _catalog():
@@ -24,13 +33,26 @@ def _catalog():
         return read_po(f, locale="zh_Hans_CN")
 
 
-def _source_messages() -> set[str]:
+def _source_messages(visited: list[str] | None = None) -> set[str]:
     found = set()
+    visited = [] if visited is None else visited
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map=METHODS, keywords=KEYWORDS
+        str(ROOT),
+        method_map=METHODS,
+        options_map=OPTIONS,
+        keywords=KEYWORDS,
+        directory_filter=_walked,
+        callback=lambda filename, _method, _options: visited.append(filename),
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found
+
+
+def test_extraction_reads_the_macros_too():
+    visited: list[str] = []
+    _source_messages(visited)
+    assert "templates/_macros/forms.html" in visited
+    assert not any(".venv" in name or "__pycache__" in name for name in visited)
 
 
 def test_catalog_has_no_untranslated_or_fuzzy_entries():

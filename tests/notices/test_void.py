@@ -240,3 +240,41 @@ def test_the_cli_and_batches_refuse_a_second_notice_unless_told(app, project):
         args=["notices", "issue", "signing", household.case_number, "/tmp/resettle-again.pdf"]
     )
     assert refused.exit_code != 0 and "在效" in refused.output
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"void_reason": "   "},  # voided with a blank reason
+        {"void_reason": ""},
+        {"void_reason": None},  # voided without a reason
+    ],
+    ids=["blank", "empty", "none"],
+)
+def test_the_database_refuses_a_void_without_a_real_reason(project, values):
+    notice = _notice(project)
+    with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+        db.session.execute(
+            sa.update(Notice)
+            .where(Notice.id == notice.id)
+            .values(voided_at=sa.func.current_timestamp(), **values)
+        )
+    db.session.refresh(notice)
+    assert not notice.is_void
+
+
+def test_the_database_refuses_void_fields_on_a_notice_in_force(project, make_user):
+    notice = _notice(project)
+    supervisor = make_user(Role.SUPERVISOR)
+    for values in ({"void_reason": "错发"}, {"voided_by_id": supervisor.id}):
+        with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+            db.session.execute(sa.update(Notice).where(Notice.id == notice.id).values(**values))
+    db.session.execute(
+        sa.update(Notice)
+        .where(Notice.id == notice.id)
+        .values(
+            voided_at=sa.func.current_timestamp(), voided_by_id=supervisor.id, void_reason="错发"
+        )
+    )
+    db.session.refresh(notice)
+    assert notice.is_void  # a void with its reason is accepted

@@ -559,6 +559,37 @@ def draft_agreement_pdf(
 # --- supplements -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Drift:
+    """The household's figures now against its agreement in force (a supplement is due)."""
+
+    number: str
+    agreed: Decimal
+    now: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return money(self.now - self.agreed)
+
+
+def agreement_drift(session: Session, household: Household) -> Drift | None:
+    """When what the household is owed now (its agreed lines, under the version it signed)
+    differs from its agreement in force, the two amounts; None when they agree or there is
+    no agreement (a change after signing is settled by a supplementary agreement)."""
+    in_force = agreement_in_force(session, household.id)
+    if in_force is None:
+        return None
+    computed = household_money(session, household, as_of=in_force.signed_on)
+    if computed is None:
+        return None
+    lines = [line for line in computed.lines if _agreed(line)]
+    now = money(sum((line.amount for line in lines), ZERO))
+    agreed = money(sum((Decimal(line["amount"]) for line in in_force.figures["lines"]), ZERO))
+    if now == agreed:
+        return None
+    return Drift(in_force.number, agreed, now)
+
+
 def supplement_figures(
     session: Session,
     household: Household,

@@ -14,6 +14,7 @@ from resettle.agreements.kinds import AGREEMENT_KIND_LABELS
 from resettle.agreements.models import Agreement
 from resettle.agreements.services import (
     AgreementInput,
+    agreement_drift,
     agreement_pdf,
     agreements_for_household,
     begin_numbering,
@@ -42,6 +43,7 @@ def agreement_helpers() -> dict[str, Any]:
         "household_agreements": lambda household_id: agreements_for_household(
             db.session, household_id
         ),
+        "agreement_drift": lambda household: agreement_drift(db.session, household),
         "agreement_form": IssueAgreementForm,
         "supplement_form": SupplementForm,
         "can_issue_agreements": lambda: (

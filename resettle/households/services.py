@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from resettle import clock
+from resettle.agreements.models import Agreement
 from resettle.audit.models import AuditEvent
 from resettle.audit.services import record_event
 from resettle.auth.models import User
@@ -515,6 +516,19 @@ def undo_last_step(
             "reason",
         )
     undone = household.stage
+    if undone == Stage.SIGNED:
+        signed_under = session.scalar(
+            sa.select(Agreement.number).where(Agreement.household_id == household.id).limit(1)
+        )
+        if signed_under is not None:
+            raise RuleViolation(
+                _(
+                    "The household signed agreement %(number)s; the signing stays recorded "
+                    "with it. A change is a supplementary agreement.",
+                    number=signed_under,
+                ),
+                "reason",
+            )
     step = step_for(household, undone)
     if step is not None:
         if step.deadline is None:

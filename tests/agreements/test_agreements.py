@@ -337,3 +337,23 @@ def test_a_caseworker_signs_from_the_household_page_and_another_project_sees_not
 
 def test_the_capitals_of_a_printed_amount(project):
     assert amount_in_capitals(Decimal("801200.00")) == "捌拾万壹仟贰佰元整"
+
+
+def test_a_change_after_signing_asks_for_a_supplement_and_the_signing_cannot_be_undone(
+    client, login_as, project
+):
+    from resettle.households.services import undo_last_step
+
+    household = _household(project)
+    agreement = issue_agreement(db.session, household, user=None, today=TODAY)
+    supervisor = login_as(Role.SUPERVISOR, projects=[project])
+    with pytest.raises(RuleViolation) as refused:
+        undo_last_step(db.session, household, reason="录错了", user=supervisor)
+    assert agreement.number in refused.value.message
+    assert household.stage == Stage.SIGNED
+    page = client.get(f"/households/{household.id}").get_data(as_text=True)
+    assert "agreement-drift" not in page
+    household.legal_area = Decimal("82.00")  # corrected after signing
+    db.session.flush()
+    page = client.get(f"/households/{household.id}").get_data(as_text=True)
+    assert "agreement-drift" in page and agreement.number in page

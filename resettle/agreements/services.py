@@ -47,10 +47,12 @@ from resettle.documents.verification import (
 from resettle.errors import RuleViolation
 from resettle.funds.compensation import ZERO, Line
 from resettle.funds.services import (
-    BEFORE_MOVING,
     SWAP,
     current_rule,
+    facts_of,
     household_money,
+    net_before_moving,
+    swap_deduction,
     terms_of,
 )
 from resettle.households import stages
@@ -209,7 +211,7 @@ def _swap_terms(household: Household, terms: Any) -> dict[str, Any]:
     """For a swap: the entitled area, the three tier prices, and the price of the entitled
     area set against the compensation (the flat beyond it is settled at the handover)."""
     entitled = household.entitled_area
-    deduction = money(entitled * terms.price_within_entitled)
+    deduction = swap_deduction(facts_of(household), terms)
     return {
         "entitled_area": f"{entitled:,.2f}",
         "price_within": format_money(terms.price_within_entitled),
@@ -261,10 +263,10 @@ def agreement_figures(
         swap = household.compensation_mode in SWAP
         swap_terms = _swap_terms(household, terms) if swap else None
     total = money(sum((line.amount for line in lines), ZERO))
-    before = money(sum((line.amount for line in lines if line.key in BEFORE_MOVING), ZERO))
-    deduction = Decimal(swap_terms["deduction"]) if swap_terms else ZERO
+    facts = facts_of(household)
+    deduction = swap_deduction(facts, terms)
     net = money(total - deduction)
-    before_moving = money(max(before - deduction, ZERO))
+    before_moving = net_before_moving({line.key: line.amount for line in lines}, facts, terms)
     instalments = _instalments(before_moving, issued_on, rule.compensation_due_days, data)
     last_due = date.fromisoformat(instalments[-1]["due_on"]) if instalments else issued_on
     moving_by, provisional = _moving_deadline(session, household, last_due, data.moving_deadline)

@@ -302,6 +302,22 @@ BEFORE_MOVING = ("value", "moving", "bonus")
 BEFORE_MOVING_KINDS = (PaymentKind.COMPENSATION, PaymentKind.MOVING_ALLOWANCE, PaymentKind.BONUS)
 
 
+def swap_deduction(facts: Facts, terms: Terms) -> Decimal:
+    """For a swap: the price of the entitled area, set against the compensation at signing
+    (the flat beyond it is settled at the handover); zero otherwise."""
+    if not facts.swap or facts.entitled_area is None:
+        return ZERO
+    return money(facts.entitled_area * terms.price_within_entitled)
+
+
+def net_before_moving(due: dict[str, Decimal], facts: Facts, terms: Terms) -> Decimal:
+    """What is paid before moving out (先补偿、后搬迁): the lines due before moving, for a swap
+    net of the entitled area's price, never below zero (a household that owes pays at the
+    handover, by the settlement sheet)."""
+    before = money(sum((due.get(key, ZERO) for key in BEFORE_MOVING), ZERO))
+    return money(max(before - swap_deduction(facts, terms), ZERO))
+
+
 @dataclass(frozen=True)
 class MovingDue:
     """What a household must have been paid before it moves out, and what it was paid by then."""
@@ -325,8 +341,8 @@ def due_before_moving(session: Session, household: Household, *, by: date) -> Mo
         if rule is None:
             return None
         facts = replace(facts_of(household), vacated_on=None, handed_over_on=None, flat_area=None)
-        due = amounts(facts, terms_of(rule, household.project), until=by)
-        agreed = money(sum((due.get(key, ZERO) for key in BEFORE_MOVING), ZERO))
+        terms = terms_of(rule, household.project)
+        agreed = net_before_moving(amounts(facts, terms, until=by), facts, terms)
     paid = session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
             Payment.household_id == household.id,

@@ -357,3 +357,14 @@ def test_a_change_after_signing_asks_for_a_supplement_and_the_signing_cannot_be_
     db.session.flush()
     page = client.get(f"/households/{household.id}").get_data(as_text=True)
     assert "agreement-drift" in page and agreement.number in page
+
+
+def test_without_an_agreement_a_swap_household_is_still_owed_net_before_moving(project):
+    """A signing recorded from a paper agreement (no agreement in the system yet): the same
+    rule, net of the entitled area's price."""
+    from resettle.funds.services import due_before_moving
+
+    household = _household(project, mode=CompensationMode.SWAP)
+    record_step(db.session, household, Stage.SIGNED, TODAY, operator=None, today=TODAY)
+    owed = due_before_moving(db.session, household, by=TODAY)
+    assert owed.due == Decimal("531200.00")  # 801,200.00 − 90 m² × 3,000

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from resettle.agreements.services import (
@@ -16,27 +15,14 @@ from resettle.agreements.services import (
     issue_agreement,
 )
 from resettle.audit.services import acting_as
-from resettle.clitools import check_output_folder
+from resettle.clitools import check_output_folder, household_or_fail, write_reprint
 from resettle.errors import RuleViolation
 from resettle.extensions import db
-from resettle.households.models import Household
 from resettle.translate import gettext as _
 
 agreements_cli = AppGroup(
     "agreements", help="Compensation agreements (补偿协议): issue at signing, reprint."
 )
-
-
-def _household(case_number: str) -> Household:
-    household = db.session.scalar(
-        sa.select(Household).where(Household.case_number == case_number.strip())
-    )
-    if household is None:
-        db.session.rollback()
-        raise click.ClickException(
-            _("There is no household with the case number %(number)s.", number=case_number)
-        )
-    return household
 
 
 @agreements_cli.command("issue")
@@ -54,7 +40,7 @@ def issue_command(case_number: str, out: Path, draft: bool) -> None:
     with acting_as("cli"):
         if not draft and not db.session().in_transaction():  # (a test runs in its own)
             begin_numbering(db.session)
-        household = _household(case_number)
+        household = household_or_fail(case_number)
         try:
             if draft:
                 data = draft_agreement_pdf(db.session, household)
@@ -80,5 +66,4 @@ def reprint_command(number: str, out: Path) -> None:
     agreement = agreement_by_number(db.session, number)
     if agreement is None:
         raise click.ClickException(_("There is no agreement numbered %(number)s.", number=number))
-    out.write_bytes(agreement_pdf(agreement))
-    click.echo(f"{agreement.number}\t{agreement.document.sha256}")
+    write_reprint(out, agreement_pdf(agreement), agreement.number, agreement.document.sha256)

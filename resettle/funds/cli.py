@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from resettle import clock
+from resettle.clitools import household_or_fail
 from resettle.extensions import db
 from resettle.funds.models import INCOMING_KINDS, PaymentKind
 from resettle.funds.services import BALANCE_LABELS, fund_plan, household_money
-from resettle.households.models import Household
 from resettle.i18n import PAYMENT_KIND_LABELS
 from resettle.projects.models import ExpropriationProject
 from resettle.translate import gettext as _
@@ -29,11 +29,7 @@ def _amount(value: object) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def household(case_no: str, as_json: bool) -> None:
     """Lines (label, amount, formula) and totals (due, paid, outstanding) of one household."""
-    found = db.session.scalar(sa.select(Household).where(Household.case_number == case_no))
-    if found is None:
-        raise click.ClickException(
-            _("There is no household with the case number %(number)s.", number=case_no)
-        )
+    found = household_or_fail(case_no)
     result = household_money(db.session, found, as_of=clock.today())
     if result is None:
         raise click.ClickException(

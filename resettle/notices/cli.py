@@ -6,14 +6,12 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from resettle.audit.services import acting_as
-from resettle.clitools import check_output_folder
+from resettle.clitools import check_output_folder, household_or_fail, write_reprint
 from resettle.errors import RuleViolation
 from resettle.extensions import db
-from resettle.households.models import Household
 from resettle.notices.models import NoticeType
 from resettle.notices.services import (
     HOUSEHOLD_TYPES,
@@ -66,14 +64,7 @@ def issue_command(
     with acting_as("cli"):
         if not db.session().in_transaction():  # (inside a test it runs in the test's own)
             begin_numbering(db.session)
-        household = db.session.scalar(
-            sa.select(Household).where(Household.case_number == case_number.strip())
-        )
-        if household is None:
-            db.session.rollback()
-            raise click.ClickException(
-                _("There is no household with the case number %(number)s.", number=case_number)
-            )
+        household = household_or_fail(case_number)
         try:
             notice = issue_notice(
                 db.session,
@@ -107,5 +98,4 @@ def reprint_command(number: str, out: Path) -> None:
     notice = notice_by_number(db.session, number)
     if notice is None:
         raise click.ClickException(_("There is no notice numbered %(number)s.", number=number))
-    out.write_bytes(notice_pdf(notice))
-    click.echo(f"{notice.number}\t{notice.document.sha256}")
+    write_reprint(out, notice_pdf(notice), notice.number, notice.document.sha256)

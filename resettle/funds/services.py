@@ -231,7 +231,11 @@ def _business_loss(data: RuleData) -> None:
 def create_rule_version(
     session: Session, project: ExpropriationProject, data: RuleData
 ) -> CompensationRule:
-    """A new version of the project's rules; households that signed keep theirs."""
+    """A new version of the project's rules; households that signed keep theirs. Without a
+    price list it takes the previous version's."""
+    for name in ("lawful_unregistered_per_m2", "hardship_subsidy"):  # not given: none
+        if getattr(data, name) is None:
+            setattr(data, name, ZERO)
     for name in MONEY_FIELDS:
         try:
             value = money(getattr(data, name))
@@ -729,6 +733,59 @@ def reverse_payment(session: Session, payment: Payment, *, reason: str, user: Us
     payment.reversal_reason = reason
     session.flush()
     return payment
+
+
+# --- free lines ----------------------------------------------------------------------------
+
+_ADJUSTMENT_LABEL = HouseholdAdjustment.__table__.c.label.type.length
+
+
+def add_adjustment(
+    session: Session,
+    household: Household,
+    *,
+    label: str | None,
+    amount: Decimal,
+    reason: str,
+    user: User | None,
+) -> HouseholdAdjustment:
+    """A line the office decided for this household (其他补偿 / 其他扣减): a signed amount, never
+    zero, with its reason; the label defaults to "other compensation" or "other deduction"."""
+    try:
+        amount = money(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        raise RuleViolation(_("Enter a number."), "amount") from None
+    if amount == 0:
+        raise RuleViolation(
+            _("Enter the amount: positive to pay the household, negative to deduct."), "amount"
+        )
+    if abs(amount) >= 10**12:
+        raise RuleViolation(_("This number is too large."), "amount")
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation(_("Give the reason the office decided this line."), "reason")
+    label = (label or "").strip() or (
+        chinese("Other compensation") if amount > 0 else chinese("Other deduction")
+    )
+    if len(label) > _ADJUSTMENT_LABEL:
+        raise RuleViolation(_("At most 60 characters."), "label")
+    if household.stage == Stage.CLOSED:
+        raise RuleViolation(_("This case is closed."), "label")
+    adjustment = HouseholdAdjustment(
+        label=label, amount=amount, reason=reason, added_by_id=user.id if user else None
+    )
+    household.adjustments.append(adjustment)
+    session.flush()
+    return adjustment
+
+
+def remove_adjustment(session: Session, adjustment: HouseholdAdjustment) -> None:
+    """Take a free line off the household (the audit trail keeps what it was and who removed
+    it)."""
+    if adjustment.household.stage == Stage.CLOSED:
+        raise RuleViolation(_("This case is closed."), "label")
+    adjustment.household.adjustments.remove(adjustment)
+    session.flush()
 
 
 # --- sources and the fund plan ------------------------------------------------------------

@@ -33,6 +33,7 @@ from resettle.funds.services import (
     add_fund_source,
     create_rule_version,
     fund_plan,
+    price_list_text,
     reverse_payment,
 )
 from resettle.projects.models import ExpropriationProject
@@ -134,6 +135,10 @@ def new_rule(project_id: int):
     form = RuleForm(obj=latest)
     if latest is not None and not form.is_submitted():
         form.month_counting.data = latest.month_counting.value
+        form.business_loss_method.data = (
+            latest.business_loss_method.value if latest.business_loss_method else ""
+        )
+        form.price_list.data = price_list_text(latest)
         form.effective_from.data = clock.today()
     if form.validate_on_submit():
         data = RuleData(
@@ -144,6 +149,7 @@ def new_rule(project_id: int):
             }
         )
         data.month_counting = MonthCounting(form.month_counting.data)
+        data.price_list = form.price_list.data or ""  # what the form shows is the new list
         try:
             rule = create_rule_version(db.session, project, data)
         except RuleViolation as exc:

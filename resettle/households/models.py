@@ -159,6 +159,11 @@ class HouseholdFixture(db.Model):
 
     household: Mapped[Household] = relationship(back_populates="fixtures")
 
+    @property
+    def quantity_text(self) -> str:
+        """3.00 → "3", 12.50 → "12.5", 100.00 → "100"."""
+        return f"{self.quantity.normalize():f}"
+
     __table_args__ = (
         sa.UniqueConstraint("household_id", "name", name="uq_household_fixtures_household_name"),
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),

@@ -90,8 +90,14 @@ def _criteria(ids: frozenset[int]) -> tuple[Any, ...]:
     once per set of projects: building them for every statement cost a bounded account's
     household list about 18 ms a page (100,000 households, SQLite)."""
     from resettle.disclosure.models import Disclosure
-    from resettle.funds.models import CompensationRule, FundSource, Payment
-    from resettle.households.models import CaseStep, Household, HouseholdMember
+    from resettle.funds.models import CompensationRule, FundSource, Payment, RulePriceItem
+    from resettle.households.models import (
+        CaseStep,
+        Household,
+        HouseholdAdjustment,
+        HouseholdFixture,
+        HouseholdMember,
+    )
     from resettle.notices.models import Notice, NoticeDocument
     from resettle.plans.models import Plan, PlanNode
     from resettle.projects.models import ExpropriationProject
@@ -121,8 +127,11 @@ def _criteria(ids: frozenset[int]) -> tuple[Any, ...]:
         (Household, lambda cls: cls.project_id.in_(ids_list)),
         (HouseholdMember, lambda cls: household.where(Household.id == cls.household_id)),
         (CaseStep, lambda cls: household.where(Household.id == cls.household_id)),
+        (HouseholdFixture, lambda cls: household.where(Household.id == cls.household_id)),
+        (HouseholdAdjustment, lambda cls: household.where(Household.id == cls.household_id)),
         (Disclosure, lambda cls: cls.project_id.in_(ids_list)),
         (CompensationRule, lambda cls: cls.project_id.in_(ids_list)),
+        (RulePriceItem, lambda cls: cls.rule_id.in_(sa.select(CompensationRule.id))),
         (FundSource, lambda cls: cls.project_id.in_(ids_list)),
         (
             Payment,
@@ -170,8 +179,11 @@ SCOPED_MODEL_NAMES = frozenset(
         "Household",
         "HouseholdMember",
         "CaseStep",
+        "HouseholdFixture",
+        "HouseholdAdjustment",
         "Disclosure",
         "CompensationRule",
+        "RulePriceItem",
         "FundSource",
         "Payment",
         "ResettlementSite",

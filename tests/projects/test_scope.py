@@ -24,7 +24,13 @@ from resettle.disclosure.models import Disclosure, DisclosureKind
 from resettle.extensions import db
 from resettle.funds.models import Payment, PaymentKind
 from resettle.households.ledger import export_households
-from resettle.households.models import CaseStep, Household, HouseholdMember, Stage
+from resettle.households.models import (
+    CaseStep,
+    Household,
+    HouseholdAdjustment,
+    HouseholdMember,
+    Stage,
+)
 from resettle.households.queries import HouseholdFilter
 from resettle.notices.models import Notice, NoticeDocument, NoticeType
 from resettle.plans.models import Plan, PlanKind, PlanNode
@@ -125,7 +131,12 @@ def _world(
         snapshot_as_of=date(2025, 4, 30),
         prepared_by_id=author.id,
     )
-    db.session.add_all([building, unit, payment, document, notice, order, plan, node, disclosure])
+    adjustment = HouseholdAdjustment(
+        household_id=household.id, label="其他补偿", amount=Decimal("100.00"), reason="会议决定"
+    )
+    db.session.add_all(
+        [building, unit, payment, document, notice, order, plan, node, disclosure, adjustment]
+    )
     db.session.flush()
     return {
         "project_id": project.id,
@@ -135,6 +146,7 @@ def _world(
         "building_id": building.id,
         "unit_id": unit.id,
         "payment_id": payment.id,
+        "adjustment_id": adjustment.id,
         "notice_id": notice.id,
         "document_id": document.id,
         "order_id": order.id,

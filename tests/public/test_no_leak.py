@@ -56,6 +56,8 @@ NOT_PLANTED = {
     ("households", "head_id_number"): "needed for the lookup; checked below in every form",
     ("notices", "check_code"): "typed in by who holds the notice",
     ("compensation_rules", "overrun_tiers"): "a parsed rule parameter, not personal data",
+    ("compensation_rules", "signing_reward_tiers"): "a parsed rule parameter, not personal data",
+    ("compensation_rules", "moving_bonus_tiers"): "a parsed rule parameter, not personal data",
     ("plan_nodes", "key"): "an internal identifier the plan links use",
 }
 SKIP_TABLES = {"audit_events"}  # cannot be changed (a trigger refuses): not public either

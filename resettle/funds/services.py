@@ -785,6 +785,7 @@ def remove_adjustment(session: Session, adjustment: HouseholdAdjustment) -> None
     if adjustment.household.stage == Stage.CLOSED:
         raise RuleViolation(_("This case is closed."), "label")
     adjustment.household.adjustments.remove(adjustment)
+    session.delete(adjustment)  # deleted by name, so the audit trail sees it (not an orphan)
     session.flush()
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from resettle import clock
 from resettle.audit.models import AuditEvent
@@ -339,6 +339,9 @@ def _apply(household: Household, data: HouseholdData) -> None:
         for fixture in list(household.fixtures):
             if fixture.name not in wanted:
                 household.fixtures.remove(fixture)
+                session = object_session(fixture)
+                if session is not None and fixture.id is not None:
+                    session.delete(fixture)  # by name, so the audit trail sees it
             elif fixture.quantity != wanted[fixture.name]:
                 fixture.quantity = wanted.pop(fixture.name)
             else:

@@ -104,6 +104,14 @@ def index():
     )
 
 
+def _fixture_counts(form: HouseholdForm) -> dict[str, Any] | None:
+    """The fixture counts the form sent, by item; None when it sent none (nothing changes)."""
+    entries = getattr(form, "fixture_counts", None)
+    if not entries:
+        return None
+    return {entry.form.name.data: entry.form.quantity.data for entry in entries}
+
+
 def _data_from_form(form: HouseholdForm) -> HouseholdData:
     return HouseholdData(
         head_name=form.head_name.data or "",
@@ -119,9 +127,7 @@ def _data_from_form(form: HouseholdForm) -> HouseholdData:
         business_area=form.business_area.data,
         lawful_unregistered_area=form.lawful_unregistered_area.data or 0,
         hardship=form.hardship.data or None,
-        fixtures={entry.form.name.data: entry.form.quantity.data for entry in form.fixture_counts}
-        if isinstance(form, EditHouseholdForm)
-        else None,
+        fixtures=_fixture_counts(form),
         compensation_mode=CompensationMode(form.compensation_mode.data)
         if form.compensation_mode.data
         else None,

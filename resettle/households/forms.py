@@ -128,9 +128,14 @@ class AdjustmentForm(FlaskForm):
     label = StringField(
         _l("Item (blank: other compensation or other deduction)"),
         validators=[Optional(), Length(max=60)],
+        id="line-label",  # the page has the payment form's amount too: ids of their own
     )
-    amount = AmountField(_l("Amount (yuan, negative to deduct)"), validators=[InputRequired()])
-    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    amount = AmountField(
+        _l("Amount (yuan, negative to deduct)"), validators=[InputRequired()], id="line-amount"
+    )
+    reason = StringField(
+        _l("Reason"), validators=[DataRequired(), Length(max=500)], id="line-reason"
+    )
 
 
 class RemoveAdjustmentForm(FlaskForm):

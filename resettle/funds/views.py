@@ -20,6 +20,7 @@ from resettle.funds import bp
 from resettle.funds.excel import fund_plan_workbook
 from resettle.funds.forms import ReverseForm, RuleForm, SourceForm
 from resettle.funds.models import (
+    BUSINESS_LOSS_METHOD_LABELS,
     INCOMING_KINDS,
     CompensationRule,
     FundSource,
@@ -69,6 +70,7 @@ def _page(project: ExpropriationProject, source_form: SourceForm | None = None):
         source_form=form,
         can_edit=current_user.role in EDITORS,
         this_month=clock.today().strftime("%Y-%m"),
+        business_loss_labels=BUSINESS_LOSS_METHOD_LABELS,
     )
 
 

@@ -124,6 +124,9 @@ def test_the_rule_form_takes_the_new_terms_and_the_price_list(client, login_as, 
     ]
     assert rule.signing_reward_tiers == "2025-09-30:30000.00,2025-10-31:20000.00"
     assert (rule.business_loss_months, rule.hardship_subsidy) == (6, D("5000.00"))
+    page = client.get(f"/funds/projects/{project.id}").get_data(as_text=True)
+    assert "月数 × 每月每平方米标准：" in page and "6 个月 × 20.00 元/m²/月" in page
+    assert "燃气移装 800.00 元/户" in page
 
 
 def test_the_household_form_counts_fixtures_and_takes_the_new_inputs(

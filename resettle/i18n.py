@@ -67,6 +67,8 @@ ACTION_LABELS = {
     "login_refused_locked": _l("Login refused: account locked"),
     "lockout": _l("Account locked"),
     "undo_step": _l("Step undone"),
+    "line_added": _l("Other compensation or deduction added"),
+    "line_removed": _l("Other compensation or deduction removed"),
     "lookup": _l("Resident lookup"),
     "export": _l("Export (download)"),
     "pii_viewed": _l("Full personal data viewed"),

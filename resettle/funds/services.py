@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from resettle import clock
+from resettle.audit.services import audit_value, record_event
 from resettle.auth.models import User
 from resettle.chinese import chinese
 from resettle.db import core_connection, money, utcnow
@@ -776,7 +777,21 @@ def add_adjustment(
     )
     household.adjustments.append(adjustment)
     session.flush()
+    _record_line(session, "line_added", household, adjustment, added=True)
     return adjustment
+
+
+def _record_line(
+    session: Session, action: str, household: Household, line: HouseholdAdjustment, *, added: bool
+) -> None:
+    """The free line on the household's own history too (its row is audited by the listener)."""
+    changes = {
+        name: [None, audit_value(getattr(line, name))]
+        if added
+        else [audit_value(getattr(line, name)), None]
+        for name in ("label", "amount", "reason")
+    }
+    record_event(session, action, "Household", household.id, changes)
 
 
 def remove_adjustment(session: Session, adjustment: HouseholdAdjustment) -> None:
@@ -784,9 +799,11 @@ def remove_adjustment(session: Session, adjustment: HouseholdAdjustment) -> None
     it)."""
     if adjustment.household.stage == Stage.CLOSED:
         raise RuleViolation(_("This case is closed."), "label")
-    adjustment.household.adjustments.remove(adjustment)
+    household = adjustment.household
+    household.adjustments.remove(adjustment)
     session.delete(adjustment)  # deleted by name, so the audit trail sees it (not an orphan)
     session.flush()
+    _record_line(session, "line_removed", household, adjustment, added=False)
 
 
 # --- sources and the fund plan ------------------------------------------------------------

@@ -50,6 +50,8 @@ def test_a_caseworker_of_the_project_adds_and_removes_a_free_line(
     line = db.session.scalar(sa.select(HouseholdAdjustment))
     removed = client.post(f"/households/{household.id}/adjustments/{line.id}/remove")
     assert removed.status_code == 302
+    history = client.get(f"/households/{household.id}").get_data(as_text=True)
+    assert "已添加其他补偿或扣减" in history and "已删除其他补偿或扣减" in history
     assert db.session.scalar(sa.select(sa.func.count()).select_from(HouseholdAdjustment)) == 0
 
 

@@ -188,3 +188,10 @@ def test_cli_json_lists_the_new_lines_and_keeps_its_keys(app, make_project, make
     assert adjustment["label"] == "其他扣减" and adjustment["formula"] == "多领 = -500.00 元"
     assert set(data["totals"]) >= {"total", "due", "paid", "outstanding"}
     assert data["totals"]["total"] == "630779.80"  # 600,000 + 30,000 + 1,279.80 − 500
+
+
+def test_the_first_version_starts_from_an_empty_list(client, login_as, make_project):
+    project = make_project()
+    login_as(Role.ADMIN)
+    page = client.get(f"/funds/projects/{project.id}/rules/new")
+    assert page.status_code == 200 and "附属物及设施移装价格表" in page.get_data(as_text=True)

@@ -81,7 +81,7 @@ def upgrade():
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('rule_id', sa.Integer(), nullable=False),
         sa.Column('name', sa.String(length=40), nullable=False),
-        sa.Column('unit', sa.String(length=10), nullable=False),
+        sa.Column('unit', sa.String(length=20), nullable=False),
         sa.Column('price', sa.Numeric(precision=14, scale=2), nullable=False),
         sa.CheckConstraint("name <> '' AND unit <> ''", name=op.f('ck_rule_price_items_named')),
         sa.CheckConstraint('price >= 0', name=op.f('ck_rule_price_items_price_nonneg')),

@@ -189,7 +189,7 @@ class RulePriceItem(db.Model):
         sa.ForeignKey("compensation_rules.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(sa.String(40))
-    unit: Mapped[str] = mapped_column(sa.String(10))
+    unit: Mapped[str] = mapped_column(sa.String(20))
     price: Mapped[Decimal] = mapped_column(Money)
 
     rule: Mapped[CompensationRule] = relationship(back_populates="price_items")

@@ -148,7 +148,7 @@ def parse_price_list(text: str) -> list[tuple[str, str, Decimal]]:
             raise RuleViolation(
                 _(
                     "Line %(n)d of the price list: write name,unit,price, such as "
-                    "空调移装,台,300 (a name of up to 40 characters, a unit of up to 10, a "
+                    "空调移装,台,300 (a name of up to 40 characters, a unit of up to 20, a "
                     "price of zero or more in yuan).",
                     n=number,
                 ),

@@ -67,6 +67,8 @@ ACTION_LABELS = {
     "login_refused_locked": _l("Login refused: account locked"),
     "lockout": _l("Account locked"),
     "undo_step": _l("Step undone"),
+    "line_added": _l("Other compensation or deduction added"),
+    "line_removed": _l("Other compensation or deduction removed"),
     "lookup": _l("Resident lookup"),
     "export": _l("Export (download)"),
     "pii_viewed": _l("Full personal data viewed"),
@@ -104,6 +106,9 @@ ENTITY_LABELS = {
     "Household": _l("Household"),
     "HouseholdMember": _l("Household member"),
     "CaseStep": _l("Case step"),
+    "HouseholdFixture": _l("Fixture count"),
+    "HouseholdAdjustment": _l("Other compensation or deduction"),
+    "RulePriceItem": _l("Price-list item"),
     "Payment": _l("Payment"),
     "CompensationRule": _l("Compensation rules"),
     "FundSource": _l("Fund source"),
@@ -317,6 +322,24 @@ FIELD_LABELS = {
     "withdrawn_by_id": _l("Withdrawn by"),
     "working": _l("Working day"),
     "year": _l("Year"),
+    "signing_reward_tiers": _l("Signing reward tiers (signed on or before date: yuan)"),
+    "moving_bonus_tiers": _l("Moving bonus tiers (vacated on or before date: yuan)"),
+    "business_loss_method": _l("Business-loss compensation (non-residential use)"),
+    "business_loss_percent": _l("Business loss: share of the house value (%)"),
+    "business_loss_months": _l("Business loss: months"),
+    "business_loss_per_m2_month": _l("Business loss: yuan/m² a month"),
+    "lawful_unregistered_per_m2": _l("Unregistered building found lawful (yuan/m²)"),
+    "hardship_subsidy": _l("Hardship subsidy per qualifying household (yuan)"),
+    "decoration_value": _l("Appraised decoration (yuan)"),
+    "business_area": _l("Area used for business (m², blank: the legal area)"),
+    "lawful_unregistered_area": _l("Unregistered area found lawful (m²)"),
+    "hardship": _l("Hardship (qualifies for the subsidy)"),
+    "unit": _l("Unit of count"),
+    "price": _l("Unit price (yuan)"),
+    "quantity": _l("Quantity"),
+    "label": _l("Item"),
+    "added_by_id": _l("Added by"),
+    "added_at": _l("Added at"),
 }
 
 
@@ -341,6 +364,8 @@ ENTITY_FIELD_LABELS = {
     ("Notice", "number"): _l("Notice number"),
     ("Notice", "type"): _l("Notice"),
     ("Unit", "status"): _l("Status"),
+    ("RulePriceItem", "name"): _l("Item"),
+    ("HouseholdFixture", "name"): _l("Item"),
 }
 
 

@@ -265,7 +265,8 @@ def seed_demo(session: Session, *, households: int = 400, seed: int = 2025) -> d
         created += count
     session.flush()
     _make_plans(session, projects, site)
-    _make_money(session, projects, rng)
+    _make_money(session, projects, rng, operator)
+    _make_agreements(session, projects, accounts[Role.CASEWORKER])
     _make_disclosures(session, projects, accounts[Role.CASEWORKER], accounts[Role.SUPERVISOR])
     return {
         "projects": len(PROJECTS),
@@ -345,8 +346,8 @@ def _make_household(
         price = money(Decimal(rng.randint(8200, 13800)))
         household.appraisal_unit_price = price
         household.appraisal_value = money(price * legal_area)
-    if stages.reached(target, Stage.SIGNED):
-        household.compensation_mode = mode
+    if stages.reached(target, Stage.APPRAISED):  # (chosen; cleared again if it did not sign
+        household.compensation_mode = mode  # and is not ready to)
         if mode != CompensationMode.MONEY:
             household.entitled_area = legal_area
     return household
@@ -388,8 +389,9 @@ def _record_steps(
         previous = actual
         reached = stage
     household.stage = reached
-    if not stages.reached(reached, Stage.SIGNED):
-        household.compensation_mode = None
+    ready = reached == Stage.APPRAISED and int(household.case_number[-4:]) % 2 == 0
+    if not stages.reached(reached, Stage.SIGNED) and not ready:  # half of those appraised
+        household.compensation_mode = None  # have chosen and are ready to sign
         household.entitled_area = None
     if not stages.reached(reached, Stage.APPRAISED):
         household.appraisal_unit_price = None
@@ -474,14 +476,37 @@ RULES = {
     "price_beyond_band": Decimal("11500.00"),
     "overrun_tiers": "1:2",
     "compensation_due_days": 15,
+    # 停产停业损失: 6 months × 20 yuan/m² of the area used for business
+    "business_loss_method": "monthly",
+    "business_loss_months": 6,
+    "business_loss_per_m2_month": Decimal("20.00"),
+    "lawful_unregistered_per_m2": Decimal("1200.00"),  # Art. 24: found lawful
+    "hardship_subsidy": Decimal("5000.00"),  # 困难补助 per household
+    "price_list": "\n".join(
+        (
+            "电表移装,块,200",
+            "水表移装,块,150",
+            "空调移装,台,300",
+            "燃气移装,户,1500",
+            "热水器移装,台,200",
+            "电话移装,部,100",
+            "有线电视移装,户,300",
+            "宽带移装,户,200",
+        )
+    ),
 }
+# Fixtures of every seventh appraised household (by its position in the project), and one
+# more set of every eleventh: (item, quantity).
+DEMO_FIXTURES = (("空调移装", 2), ("电表移装", 1), ("水表移装", 1), ("宽带移装", 1))
+DEMO_MORE_FIXTURES = (("燃气移装", 1), ("热水器移装", 1), ("有线电视移装", 1))
+DEMO_FREE_LINE = ("院内果树补偿", Decimal("3600.00"), "经征收办集体研究，院内果树按评估价补偿")
 # Money the district has lined up per project: enough at first, short later (a funding gap
 # the fund plan shows months ahead).
 SOURCES = {
     "ZQ2025-01": [
         ("fiscal", "区财政征收补偿专项资金", Decimal("200000000.00"), date(2025, 3, 1)),
-        ("special_bond", "2025年第一批土地储备专项债", Decimal("100000000.00"), date(2025, 6, 1)),
-        ("platform", "区城投公司融资", Decimal("40000000.00"), date(2026, 3, 1)),
+        ("special_bond", "2025年第一批土地储备专项债", Decimal("79000000.00"), date(2025, 6, 1)),
+        ("platform", "区城投公司融资", Decimal("40000000.00"), date(2027, 8, 1)),
     ],
     "ZQ2025-02": [
         ("fiscal", "区财政征收补偿专项资金", Decimal("120000000.00"), date(2025, 9, 1)),
@@ -490,22 +515,60 @@ SOURCES = {
 }
 
 
-def _make_money(session: Session, projects: list[ExpropriationProject], rng: random.Random) -> None:
+def _demo_items(session: Session, household: Household, n: int, operator: User | None) -> None:
+    """The other items of the catalogue for some appraised households, by their position `n`
+    in the project (no random draws: the rest of the demo stays as it was): decoration for
+    every fourth, fixtures for every seventh (more for every eleventh), the area used for
+    business of a 商住 house, half the unregistered area found lawful for every third that has
+    one, a hardship case, and one free line."""
+    from resettle.funds.services import add_adjustment
+    from resettle.households.models import HouseholdFixture
+
+    if household.appraisal_value is None:
+        return
+    if n % 4 == 1:
+        household.decoration_value = money(household.legal_area * Decimal(180 + 40 * (n % 5)))
+    counts = (DEMO_FIXTURES if n % 7 == 3 else ()) + (DEMO_MORE_FIXTURES if n % 11 == 5 else ())
+    household.fixtures.extend(
+        HouseholdFixture(name=name, quantity=Decimal(quantity)) for name, quantity in counts
+    )
+    if household.house_use == "商住":
+        household.business_area = money(household.legal_area * Decimal("0.40"))
+    if household.unregistered_area and n % 3 == 0:
+        household.lawful_unregistered_area = money(household.unregistered_area / 2)
+    if n in (5, 41):
+        household.hardship = "低保" if n == 5 else "重度残疾"
+    if n == 2 and household.project.code == PROJECTS[0]["code"]:
+        label, amount, reason = DEMO_FREE_LINE
+        add_adjustment(session, household, label=label, amount=amount, reason=reason, user=operator)
+
+
+def _make_money(
+    session: Session,
+    projects: list[ExpropriationProject],
+    rng: random.Random,
+    operator: User | None = None,
+) -> None:
     """Rules, fund sources, and what every vacated household was paid before it moved out: all
-    that was due then (先补偿、后搬迁 in full), as compensation, moving allowance and bonus."""
+    that was due then (先补偿、后搬迁 in full), as compensation (the house and its other items),
+    moving allowance and bonus."""
     from resettle.db import money
+    from resettle.funds.compensation import signing_reward
     from resettle.funds.models import Payment, PaymentKind, SourceKind
     from resettle.funds.services import (
         RuleData,
         add_fund_source,
         create_rule_version,
         due_before_moving,
+        facts_of,
+        terms_of,
     )
 
     for project in projects:
         rule = create_rule_version(
             session, project, RuleData(effective_from=project.decision_date, **RULES)
         )
+        terms = terms_of(rule, project)
         for kind, name, amount, available_on in SOURCES[project.code]:
             add_fund_source(
                 session,
@@ -518,19 +581,21 @@ def _make_money(session: Session, projects: list[ExpropriationProject], rng: ran
         households = session.scalars(
             sa.select(Household).where(Household.project_id == project.id).order_by(Household.id)
         )
-        for household in households:
+        for n, household in enumerate(households, start=1):
+            _demo_items(session, household, n, operator)
             steps = {s.stage: s.actual_date for s in household.steps if s.actual_date}
             if Stage.SIGNED in steps:
                 household.rule_id = rule.id
             if Stage.VACATED in steps:
                 signed, vacated = steps[Stage.SIGNED], steps[Stage.VACATED]
                 paid_on = signed + timedelta(days=rng.randint(0, max((vacated - signed).days, 0)))
-                owed = due_before_moving(session, household, by=vacated)
-                moving = money(household.legal_area * rule.moving_allowance_per_m2)
+                owed = due_before_moving(session, household, by=vacated)  # a swap: net
+                moving = min(money(household.legal_area * rule.moving_allowance_per_m2), owed.due)
+                bonus = min(signing_reward(facts_of(household), terms), owed.due - moving)
                 parts = (
-                    (PaymentKind.COMPENSATION, household.appraisal_value, "PZ"),
+                    (PaymentKind.COMPENSATION, owed.due - moving - bonus, "PZ"),
                     (PaymentKind.MOVING_ALLOWANCE, moving, "BQ"),
-                    (PaymentKind.BONUS, owed.due - household.appraisal_value - moving, "JL"),
+                    (PaymentKind.BONUS, bonus, "JL"),
                 )
                 for kind, amount, voucher in parts:
                     if amount > 0:
@@ -545,6 +610,80 @@ def _make_money(session: Session, projects: list[ExpropriationProject], rng: ran
                             )
                         )
     session.flush()
+    _settle_demo_households(session, projects)
+
+
+def _settle_demo_households(session: Session, projects: list[ExpropriationProject]) -> None:
+    """A settled (结算办证) or closed case owes nothing either way: on its settlement day the
+    temporary allowance accrued is paid, and the rest of the difference paid out (差价结算) or
+    received from the household (收款), so its balance reads 已结清."""
+    from resettle.funds.models import Payment, PaymentKind
+    from resettle.funds.services import household_money
+
+    settled = session.scalars(
+        sa.select(Household)
+        .where(
+            Household.project_id.in_([p.id for p in projects]),
+            Household.stage.in_([Stage.SETTLED, Stage.CLOSED]),
+        )
+        .order_by(Household.id)
+    )
+    for household in settled:
+        day = next(s.actual_date for s in household.steps if s.stage == Stage.SETTLED)
+        figures = household_money(session, household, as_of=day)
+        if figures is None:
+            continue
+        allowance = sum(
+            (line.amount for line in figures.lines if line.key.startswith("allowance")),
+            Decimal("0.00"),
+        )
+        rest = figures.outstanding - allowance
+        parts = [(PaymentKind.TEMPORARY_ALLOWANCE, allowance, "GD")]
+        if rest > 0:
+            parts.append((PaymentKind.SETTLEMENT, rest, "JS"))
+        elif rest < 0:
+            parts.append((PaymentKind.RECEIPT, -rest, "SK"))
+        for kind, amount, voucher in parts:
+            if amount > 0:
+                session.add(
+                    Payment(
+                        household=household,
+                        kind=kind,
+                        amount=amount,
+                        paid_on=day,
+                        voucher_number=f"{household.case_number}-{voucher}",
+                        payee=household.head_name,
+                    )
+                )
+        session.flush()
+
+
+#: How many of each project's most recently signed households (not vacated yet) get their
+#: agreement issued in the demo; the others signed on paper before the system.
+DEMO_AGREEMENTS = 6
+
+
+def _make_agreements(
+    session: Session, projects: list[ExpropriationProject], caseworker: User
+) -> None:
+    """The agreements of the households that signed last, issued as a caseworker would (one
+    document per project, on the demo's day)."""
+    from resettle.agreements.services import issue_agreements
+
+    for project in projects:
+        signed = session.scalars(
+            sa.select(Household)
+            .join(CaseStep, CaseStep.household_id == Household.id)
+            .where(
+                Household.project_id == project.id,
+                Household.stage == Stage.SIGNED,
+                CaseStep.stage == Stage.SIGNED,
+            )
+            .order_by(CaseStep.actual_date.desc(), Household.id)
+            .limit(DEMO_AGREEMENTS)
+        ).all()
+        if signed:
+            issue_agreements(session, signed, user=caseworker, today=DEMO_AS_OF)
 
 
 def reset_demo_accounts(session: Session) -> list[tuple[str, str, str]]:

@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from resettle import clock
 from resettle.auth.models import Role, User
-from resettle.chinese import in_chinese
+from resettle.chinese import chinese, in_chinese
 from resettle.db import utcnow
 from resettle.disclosure.models import Disclosure, DisclosureKind, DisclosureStatus
 from resettle.errors import RuleViolation
-from resettle.funds.services import household_money
+from resettle.funds.compensation import Line
+from resettle.funds.services import ADJUSTMENT_PREFIX, household_money
 from resettle.households.models import CompensationMode, Household, Stage
 from resettle.households.stages import STAGE_ORDER
 from resettle.i18n import MODE_LABELS, format_money
@@ -99,6 +100,14 @@ def _area(value: Any) -> str:
     return f"{value:.2f}" if value is not None else ""
 
 
+def public_label(line: Line) -> str:
+    """A line's label as published: a free line the office wrote (其他补偿/扣减) is shown by its
+    kind only, as its text may say more about the household than the public should read."""
+    if line.key.startswith(ADJUSTMENT_PREFIX):
+        return chinese("Other compensation") if line.amount > 0 else chinese("Other deduction")
+    return line.label
+
+
 def public_row(
     kind: DisclosureKind, household: Household, session: Session, as_of: date
 ) -> dict[str, Any]:
@@ -119,7 +128,7 @@ def public_row(
         figures = household_money(session, household, as_of=as_of)
         lines = figures.lines if figures else []
         row["lines"] = [
-            {"label": line.label, "amount": format_money(line.amount)} for line in lines
+            {"label": public_label(line), "amount": format_money(line.amount)} for line in lines
         ]
         row["total"] = format_money(figures.total) if figures else ""
     elif kind == DisclosureKind.SELECTION:

@@ -7,10 +7,11 @@ and the resident page can show how a figure was reached.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from resettle.db import money
 from resettle.i18n import format_money
@@ -31,6 +32,30 @@ class Line:
 
 
 @dataclass(frozen=True)
+class PriceItem:
+    """One entry of a rule version's price list (附属物/构筑物, 设施移装)."""
+
+    name: str
+    unit: str
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A line the office decided case by case (其他补偿/扣减), with its reason."""
+
+    key: str
+    label: str
+    amount: Decimal
+    reason: str
+
+
+#: The house uses that are residential; any other use gets the business-loss compensation.
+RESIDENTIAL = "住宅"
+SHARE, MONTHLY = "share", "monthly"  # the business-loss methods (funds.models.BusinessLossMethod)
+
+
+@dataclass(frozen=True)
 class Terms:
     """The compensation rules of one version, as plain values."""
 
@@ -46,6 +71,16 @@ class Terms:
     transition_months: int
     signing_start: date | None = None
     signing_end: date | None = None
+    # (signed on or before, amount), by date: replace the single bonus when given
+    signing_tiers: tuple[tuple[date, Decimal], ...] = ()
+    moving_bonus_tiers: tuple[tuple[date, Decimal], ...] = ()  # by the vacating date
+    price_list: tuple[PriceItem, ...] = ()
+    business_loss_method: str | None = None  # SHARE, MONTHLY or None (no such compensation)
+    business_loss_percent: Decimal | None = None
+    business_loss_months: int | None = None
+    business_loss_per_m2_month: Decimal | None = None
+    lawful_unregistered_per_m2: Decimal = ZERO
+    hardship_subsidy: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -61,6 +96,13 @@ class Facts:
     signed_on: date | None
     vacated_on: date | None
     handed_over_on: date | None
+    house_use: str = RESIDENTIAL
+    decoration_value: Decimal | None = None
+    business_area: Decimal | None = None  # None: the legal area
+    lawful_unregistered_area: Decimal = ZERO
+    hardship: str | None = None  # why the household qualifies for the hardship subsidy
+    fixtures: tuple[tuple[str, Decimal], ...] = ()  # (price-list item, quantity)
+    adjustments: tuple[Adjustment, ...] = ()
 
 
 def parse_tiers(text: str) -> tuple[tuple[int, Decimal], ...]:
@@ -81,6 +123,51 @@ def parse_tiers(text: str) -> tuple[tuple[int, Decimal], ...]:
     if len({m for m, _f in tiers}) != len(tiers):
         raise ValueError(text)
     return tuple(tiers)
+
+
+#: The largest amount a rule term holds (Money is Numeric(14, 2)).
+_AMOUNT_LIMIT = Decimal(10) ** 12
+
+
+def parse_date_tiers(text: str) -> tuple[tuple[date, Decimal], ...]:
+    """ "2025-03-31:30000,2025-04-30:20000" → ((2025-03-31, 30000.00), (2025-04-30, 20000.00)),
+    by date; empty text: no tiers. ValueError on anything else (a date that is no date, the
+    same date twice, an amount that is negative, not a plain number or has more than two
+    decimals)."""
+    tiers = []
+    normalised = unicodedata.normalize("NFKC", text or "")
+    for part in normalised.replace(";", ",").replace("\n", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        day, sep, amount = part.partition(":")
+        if not sep:
+            raise ValueError(text)
+        try:
+            value = Decimal(amount.strip())
+        except InvalidOperation:
+            raise ValueError(text) from None
+        if not value.is_finite() or not ZERO <= value < _AMOUNT_LIMIT or value != money(value):
+            raise ValueError(text)
+        tiers.append((date.fromisoformat(day.strip()), money(value)))
+    tiers.sort()
+    if len({d for d, _a in tiers}) != len(tiers):
+        raise ValueError(text)
+    return tuple(tiers)
+
+
+def format_date_tiers(tiers: Sequence[tuple[date, Decimal]]) -> str:
+    """The tiers as `parse_date_tiers` reads them."""
+    return ",".join(f"{day.isoformat()}:{amount:f}" for day, amount in tiers)
+
+
+def tier_for(
+    day: date | None, tiers: Sequence[tuple[date, Decimal]]
+) -> tuple[date, Decimal] | None:
+    """The first tier (by date) that `day` is on or before; None when none is."""
+    if day is None:
+        return None
+    return next(((limit, amount) for limit, amount in tiers if day <= limit), None)
 
 
 def _m2(value: Decimal) -> str:
@@ -122,12 +209,58 @@ def moving_times(facts: Facts) -> int:
 
 
 def bonus_applies(facts: Facts, terms: Terms) -> bool:
-    """True when the household signed inside the signing window (and there is a bonus)."""
+    """True when the household signed inside the signing window (and there is a bonus); with
+    signing-reward tiers, when a tier applies."""
+    if terms.signing_tiers:
+        tier = tier_for(facts.signed_on, terms.signing_tiers)
+        return tier is not None and tier[1] > 0
     return (
         facts.signed_on is not None
         and terms.signing_bonus > 0
         and (terms.signing_start is None or facts.signed_on >= terms.signing_start)
         and (terms.signing_end is None or facts.signed_on <= terms.signing_end)
+    )
+
+
+def signing_reward(facts: Facts, terms: Terms) -> Decimal:
+    """The signing bonus or reward the household earned (zero when none)."""
+    if not bonus_applies(facts, terms):
+        return ZERO
+    if terms.signing_tiers:
+        return tier_for(facts.signed_on, terms.signing_tiers)[1]  # type: ignore[index]
+    return money(terms.signing_bonus)
+
+
+def fixture_parts(facts: Facts, terms: Terms) -> list[tuple[str, Decimal, PriceItem | None]]:
+    """(item name, quantity, its price-list entry) of the household's fixtures; the entry is
+    None when the version's price list has no such item (the line says so, at zero)."""
+    prices = {item.name: item for item in terms.price_list}
+    return [(name, quantity, prices.get(name)) for name, quantity in facts.fixtures if quantity]
+
+
+def is_business(facts: Facts) -> bool:
+    """A house not used as a residence (商住, 非住宅): its business losses are compensated."""
+    return (facts.house_use or RESIDENTIAL) != RESIDENTIAL
+
+
+def business_area(facts: Facts) -> Decimal:
+    """The area used for business: as recorded, else the legal area."""
+    return facts.business_area if facts.business_area is not None else facts.legal_area
+
+
+def business_loss(facts: Facts, terms: Terms) -> Decimal | None:
+    """The business-loss compensation (停产停业损失), None when none applies."""
+    if not is_business(facts) or terms.business_loss_method is None:
+        return None
+    if terms.business_loss_method == SHARE:
+        value = house_value(facts)
+        if value is None or terms.business_loss_percent is None:
+            return None
+        return money(value * terms.business_loss_percent / 100)
+    if terms.business_loss_months is None or terms.business_loss_per_m2_month is None:
+        return None
+    return money(
+        business_area(facts) * terms.business_loss_per_m2_month * terms.business_loss_months
     )
 
 
@@ -165,9 +298,27 @@ def amounts(facts: Facts, terms: Terms, *, until: date) -> dict[str, Decimal]:
     value = house_value(facts)
     if value is not None:
         out["value"] = value
+    if facts.decoration_value is not None and facts.decoration_value > 0:
+        out["decoration"] = money(facts.decoration_value)
+    for name, quantity, item in fixture_parts(facts, terms):
+        out[fixture_key(name)] = money(quantity * item.price) if item is not None else ZERO
+    if facts.lawful_unregistered_area > 0 and terms.lawful_unregistered_per_m2 > 0:
+        out["unregistered_lawful"] = money(
+            facts.lawful_unregistered_area * terms.lawful_unregistered_per_m2
+        )
+    loss = business_loss(facts, terms)
+    if loss is not None:
+        out["business_loss"] = loss
     out["moving"] = money(facts.legal_area * terms.moving_per_m2 * moving_times(facts))
+    if facts.hardship and terms.hardship_subsidy > 0:
+        out["hardship"] = money(terms.hardship_subsidy)
     if bonus_applies(facts, terms):
-        out["bonus"] = money(terms.signing_bonus)
+        out["bonus"] = signing_reward(facts, terms)
+    moving_bonus = tier_for(facts.vacated_on, terms.moving_bonus_tiers)
+    if moving_bonus is not None and moving_bonus[1] > 0:
+        out["moving_bonus"] = moving_bonus[1]
+    for adjustment in facts.adjustments:
+        out[adjustment.key] = money(adjustment.amount)
     if facts.swap and facts.flat_area is not None and facts.entitled_area is not None:
         for key, m2, price in flat_parts(facts.flat_area, facts.entitled_area, terms):
             out[key] = -money(m2 * price)
@@ -178,6 +329,19 @@ def amounts(facts: Facts, terms: Terms, *, until: date) -> dict[str, Decimal]:
                 facts.legal_area * terms.temporary_per_m2_month * factor * (last - first + 1)
             )
     return out
+
+
+FIXTURE_PREFIX = "fixture:"
+
+
+def fixture_key(name: str) -> str:
+    """The line key of a price-list item."""
+    return FIXTURE_PREFIX + name
+
+
+def _quantity(value: Decimal) -> str:
+    """3.00 → "3", 12.50 → "12.5"."""
+    return f"{value.normalize():f}"
 
 
 def compute(facts: Facts, terms: Terms, *, until: date) -> list[Line]:
@@ -195,6 +359,53 @@ def compute(facts: Facts, terms: Terms, *, until: date) -> list[Line]:
                 f" = {_yuan(amount['value'])}"
             )
         lines.append(Line("value", _("House value compensation"), amount["value"], formula))
+    if "decoration" in amount:
+        lines.append(
+            Line(
+                "decoration",
+                _("Decoration compensation"),
+                amount["decoration"],
+                _("appraised amount") + f" = {_yuan(amount['decoration'])}",
+            )
+        )
+    for name, quantity, item in fixture_parts(facts, terms):
+        key = fixture_key(name)
+        if item is None:
+            formula = _("%(name)s is not in the price list of these rules", name=name) + (
+                f" = {_yuan(amount[key])}"
+            )
+        else:
+            formula = (
+                f"{_quantity(quantity)} {item.unit} × {_yuan(item.price)} = {_yuan(amount[key])}"
+            )
+        lines.append(Line(key, name, amount[key], formula))
+    if "unregistered_lawful" in amount:
+        lines.append(
+            Line(
+                "unregistered_lawful",
+                _("Unregistered building found lawful"),
+                amount["unregistered_lawful"],
+                f"{_m2(facts.lawful_unregistered_area)} × "
+                f"{format_money(terms.lawful_unregistered_per_m2)} {yuan_m2}"
+                f" = {_yuan(amount['unregistered_lawful'])}",
+            )
+        )
+    if "business_loss" in amount:
+        if terms.business_loss_method == SHARE:
+            formula = (
+                f"{_yuan(house_value(facts))} × {terms.business_loss_percent.normalize():f}%"
+                f" = {_yuan(amount['business_loss'])}"
+            )
+        else:
+            formula = (
+                f"{_m2(business_area(facts))} × "
+                f"{format_money(terms.business_loss_per_m2_month)} {_('yuan/m²/month')} × "
+                + _("%(n)d months", n=terms.business_loss_months)
+                + f" = {_yuan(amount['business_loss'])}"
+            )
+        lines.append(
+            Line("business_loss", _("Business-loss compensation"), amount["business_loss"], formula)
+        )
     lines.append(
         Line(
             "moving",
@@ -205,14 +416,48 @@ def compute(facts: Facts, terms: Terms, *, until: date) -> list[Line]:
             + f" = {_yuan(amount['moving'])}",
         )
     )
-    if "bonus" in amount:
+    if "hardship" in amount:
         lines.append(
             Line(
-                "bonus",
-                _("Signing bonus"),
-                amount["bonus"],
-                _("signed on %(day)s, inside the signing window", day=facts.signed_on.isoformat())
-                + f" = {_yuan(amount['bonus'])}",
+                "hardship",
+                _("Hardship subsidy"),
+                amount["hardship"],
+                _("%(reason)s, a fixed amount per household", reason=facts.hardship)
+                + f" = {_yuan(amount['hardship'])}",
+            )
+        )
+    if "bonus" in amount:
+        day = facts.signed_on.isoformat()
+        if terms.signing_tiers:
+            limit = tier_for(facts.signed_on, terms.signing_tiers)[0]  # type: ignore[index]
+            label = _("Signing reward")
+            formula = _("signed on %(day)s, on or before %(limit)s", day=day, limit=limit)
+        else:
+            label = _("Signing bonus")
+            formula = _("signed on %(day)s, inside the signing window", day=day)
+        lines.append(Line("bonus", label, amount["bonus"], f"{formula} = {_yuan(amount['bonus'])}"))
+    if "moving_bonus" in amount:
+        limit = tier_for(facts.vacated_on, terms.moving_bonus_tiers)[0]  # type: ignore[index]
+        lines.append(
+            Line(
+                "moving_bonus",
+                _("Moving bonus"),
+                amount["moving_bonus"],
+                _(
+                    "vacated on %(day)s, on or before %(limit)s",
+                    day=facts.vacated_on.isoformat(),
+                    limit=limit,
+                )
+                + f" = {_yuan(amount['moving_bonus'])}",
+            )
+        )
+    for adjustment in facts.adjustments:
+        lines.append(
+            Line(
+                adjustment.key,
+                adjustment.label,
+                amount[adjustment.key],
+                f"{adjustment.reason} = {_yuan(amount[adjustment.key])}",
             )
         )
     labels = {

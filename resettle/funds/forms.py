@@ -1,11 +1,18 @@
 """Fund forms: the shape of the input only; the rules are in services."""
 
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from resettle.forms import AmountField, AreaField, DayField, WholeNumberField
-from resettle.funds.models import MonthCounting, SourceKind
+from resettle.funds.models import (
+    BUSINESS_LOSS_METHOD_LABELS,
+    BusinessLossMethod,
+    MonthCounting,
+    SourceKind,
+)
 from resettle.translate import lazy_gettext as _l
 
 
@@ -46,6 +53,52 @@ class RuleForm(FlaskForm):
         _l("Compensation due within (days after signing)"),
         default=15,
         validators=[InputRequired(), NumberRange(0, 365)],
+    )
+    signing_reward_tiers = StringField(
+        _l("Signing reward tiers (signed on or before date: yuan)"),
+        description=_l(
+            "Such as 2025-03-31:30000,2025-04-30:20000; the first date the signing is on or "
+            "before applies. Blank: the signing bonus inside the window."
+        ),
+        validators=[Optional(), Length(max=300)],
+    )
+    moving_bonus_tiers = StringField(
+        _l("Moving bonus tiers (vacated on or before date: yuan)"),
+        description=_l("Such as 2025-05-31:10000,2025-06-30:5000. Blank: no moving bonus."),
+        validators=[Optional(), Length(max=300)],
+    )
+    business_loss_method = SelectField(
+        _l("Business-loss compensation (non-residential use)"),
+        choices=[("", _l("none"))]
+        + [(m.value, BUSINESS_LOSS_METHOD_LABELS[m]) for m in BusinessLossMethod],
+        validators=[Optional()],
+    )
+    business_loss_percent = AmountField(
+        _l("Business loss: share of the house value (%)"),
+        digits=3,
+        validators=[Optional(), NumberRange(min=0)],
+    )
+    business_loss_months = WholeNumberField(
+        _l("Business loss: months"), validators=[Optional(), NumberRange(1, 120)]
+    )
+    business_loss_per_m2_month = AmountField(
+        _l("Business loss: yuan/m² a month"), validators=[Optional(), NumberRange(min=0)]
+    )
+    lawful_unregistered_per_m2 = AmountField(
+        _l("Unregistered building found lawful (yuan/m²)"),
+        default=Decimal("0"),
+        validators=[Optional(), NumberRange(min=0)],
+    )
+    hardship_subsidy = AmountField(
+        _l("Hardship subsidy per qualifying household (yuan)"),
+        default=Decimal("0"),
+        validators=[Optional(), NumberRange(min=0)],
+    )
+    price_list = TextAreaField(
+        _l("Price list of fixtures and relocations"),
+        description=_l("One item a line: name,unit,price in yuan, such as 空调移装,台,300."),
+        validators=[Optional(), Length(max=20000)],
+        render_kw={"rows": 8},
     )
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from resettle.db import Money, UTCDateTime, str_enum, utcnow
 from resettle.extensions import db
+from resettle.translate import lazy_gettext as _l
 
 
 class PaymentKind(enum.StrEnum):
@@ -83,6 +84,19 @@ class MonthCounting(enum.StrEnum):
     WHOLE = "whole"  # only completed months count
 
 
+class BusinessLossMethod(enum.StrEnum):
+    """How a rule compensates the loss of business of a non-residential house (停产停业损失)."""
+
+    SHARE = "share"  # a share (percent) of the house value
+    MONTHLY = "monthly"  # months × a rate per m² per month of the area used for business
+
+
+BUSINESS_LOSS_METHOD_LABELS = {
+    BusinessLossMethod.SHARE: _l("a share of the house value"),
+    BusinessLossMethod.MONTHLY: _l("months × a monthly rate per m²"),
+}
+
+
 class CompensationRule(db.Model):
     """One version of a project's compensation rules; households keep the version they signed."""
 
@@ -114,10 +128,31 @@ class CompensationRule(db.Model):
     signing_start: Mapped[date | None]
     signing_end: Mapped[date | None]
     transition_months: Mapped[int | None]
+    # Signing rewards in tiers by the signing date ("2025-03-31:30000,2025-04-30:20000": signed
+    # on or before a date, that amount; the first matching tier applies). Empty: the single
+    # `signing_bonus` inside the signing window.
+    signing_reward_tiers: Mapped[str] = mapped_column(sa.String(300), default="")
+    # The moving bonus (搬迁奖励) in tiers by the vacating date, written the same way.
+    moving_bonus_tiers: Mapped[str] = mapped_column(sa.String(300), default="")
+    # Business-loss compensation (停产停业损失) of a non-residential house; none without a method.
+    business_loss_method: Mapped[BusinessLossMethod | None] = mapped_column(
+        str_enum(BusinessLossMethod, "business_loss_method")
+    )
+    business_loss_percent: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    business_loss_months: Mapped[int | None]
+    business_loss_per_m2_month: Mapped[Decimal | None] = mapped_column(Money)
+    # Unregistered buildings found lawful (Decree 590 Art. 24), per m² of the area found lawful.
+    lawful_unregistered_per_m2: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    # Hardship subsidy (困难补助) per qualifying household.
+    hardship_subsidy: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     note: Mapped[str | None] = mapped_column(sa.String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     project = relationship("ExpropriationProject")
+    # The version's price list of fixtures and relocations (附属物/构筑物, 设施移装).
+    price_items: Mapped[list[RulePriceItem]] = relationship(
+        back_populates="rule", cascade="all, delete-orphan", order_by="RulePriceItem.id"
+    )
 
     __table_args__ = (
         sa.UniqueConstraint("project_id", "version", name="uq_compensation_rules_project_version"),
@@ -129,6 +164,40 @@ class CompensationRule(db.Model):
             name="amounts_nonneg",
         ),
         sa.CheckConstraint("compensation_due_days >= 0", name="due_days_nonneg"),
+        sa.CheckConstraint(
+            "lawful_unregistered_per_m2 >= 0 AND hardship_subsidy >= 0", name="items_nonneg"
+        ),
+        sa.CheckConstraint(
+            "business_loss_method IS NULL"
+            " OR (business_loss_method = 'share' AND business_loss_percent IS NOT NULL"
+            " AND business_loss_percent > 0 AND business_loss_percent <= 100)"
+            " OR (business_loss_method = 'monthly' AND business_loss_months IS NOT NULL"
+            " AND business_loss_months > 0 AND business_loss_per_m2_month IS NOT NULL"
+            " AND business_loss_per_m2_month >= 0)",
+            name="business_loss_terms",
+        ),
+    )
+
+
+class RulePriceItem(db.Model):
+    """One entry of a rule version's price list: a fixture or relocation with its unit price."""
+
+    __tablename__ = "rule_price_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("compensation_rules.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(40))
+    unit: Mapped[str] = mapped_column(sa.String(20))
+    price: Mapped[Decimal] = mapped_column(Money)
+
+    rule: Mapped[CompensationRule] = relationship(back_populates="price_items")
+
+    __table_args__ = (
+        sa.UniqueConstraint("rule_id", "name", name="uq_rule_price_items_rule_name"),
+        sa.CheckConstraint("price >= 0", name="price_nonneg"),
+        sa.CheckConstraint("name <> '' AND unit <> ''", name="named"),
     )
 
 

@@ -4,6 +4,7 @@ monthly fund plan with its first shortfall."""
 from __future__ import annotations
 
 import enum
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -15,31 +16,46 @@ from sqlalchemy.orm import Session
 
 from resettle import clock
 from resettle.agreements.models import Agreement
+from resettle.audit.services import audit_value, record_event
 from resettle.auth.models import User
 from resettle.chinese import chinese
 from resettle.db import core_connection, money, utcnow
 from resettle.errors import RuleViolation
 from resettle.funds.compensation import (
+    FIXTURE_PREFIX,
     ZERO,
+    Adjustment,
     Facts,
     Line,
+    PriceItem,
     Terms,
     allowance_parts,
     amounts,
     compute,
+    format_date_tiers,
+    parse_date_tiers,
     parse_tiers,
     total,
 )
 from resettle.funds.models import (
     INCOMING_KINDS,
+    BusinessLossMethod,
     CompensationRule,
     FundSource,
     MonthCounting,
     Payment,
     PaymentKind,
+    RulePriceItem,
     SourceKind,
 )
-from resettle.households.models import CaseStep, CompensationMode, Household, Stage
+from resettle.households.models import (
+    CaseStep,
+    CompensationMode,
+    Household,
+    HouseholdAdjustment,
+    HouseholdFixture,
+    Stage,
+)
 from resettle.months import month_index, month_label, months_between
 from resettle.plans.deadlines import sets_deadline_sql
 from resettle.plans.models import Plan, PlanNode
@@ -68,6 +84,17 @@ class RuleData:
     month_counting: MonthCounting = MonthCounting.STARTED
     compensation_due_days: int = 15
     note: str | None = None
+    signing_reward_tiers: str = ""
+    moving_bonus_tiers: str = ""
+    business_loss_method: BusinessLossMethod | str | None = None
+    business_loss_percent: Decimal | None = None
+    business_loss_months: int | None = None
+    business_loss_per_m2_month: Decimal | None = None
+    lawful_unregistered_per_m2: Decimal = Decimal("0")
+    hardship_subsidy: Decimal = Decimal("0")
+    # The price list as text, one item a line: "name,unit,price" (空调移装,台,300). None: the
+    # previous version's list, copied.
+    price_list: str | None = None
 
 
 MONEY_FIELDS = (
@@ -78,13 +105,139 @@ MONEY_FIELDS = (
     "band_m2",
     "price_first_band",
     "price_beyond_band",
+    "lawful_unregistered_per_m2",
+    "hardship_subsidy",
 )
+# The other terms a new version takes as they are given (checked in `create_rule_version`).
+OTHER_FIELDS = (
+    "overrun_tiers",
+    "month_counting",
+    "compensation_due_days",
+    "signing_reward_tiers",
+    "moving_bonus_tiers",
+    "business_loss_method",
+    "business_loss_percent",
+    "business_loss_months",
+    "business_loss_per_m2_month",
+)
+
+_PRICE_NAME = RulePriceItem.__table__.c.name.type.length
+_PRICE_UNIT = RulePriceItem.__table__.c.unit.type.length
+
+
+def parse_price_list(text: str) -> list[tuple[str, str, Decimal]]:
+    """ "空调移装,台,300" per line → [(name, unit, price)], in the order given; RuleViolation
+    naming the line that is not an item with a unit and a price of zero or more, or whose name
+    came before."""
+    items: list[tuple[str, str, Decimal]] = []
+    seen: set[str] = set()
+    text = unicodedata.normalize("NFKC", text or "")
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in line.replace("，", ",").split(",")]
+        try:
+            if len(parts) != 3 or not parts[0] or not parts[1]:
+                raise ValueError(line)
+            price = Decimal(parts[2])
+            if not price.is_finite() or price < 0 or price != money(price) or price >= 10**12:
+                raise ValueError(line)
+            if len(parts[0]) > _PRICE_NAME or len(parts[1]) > _PRICE_UNIT:
+                raise ValueError(line)
+        except (ValueError, InvalidOperation):
+            raise RuleViolation(
+                _(
+                    "Line %(n)d of the price list: write name,unit,price, such as "
+                    "空调移装,台,300 (a name of up to 40 characters, a unit of up to 20, a "
+                    "price of zero or more in yuan).",
+                    n=number,
+                ),
+                "price_list",
+            ) from None
+        if parts[0] in seen:
+            raise RuleViolation(
+                _(
+                    "Line %(n)d of the price list: %(name)s is listed twice.",
+                    n=number,
+                    name=parts[0],
+                ),
+                "price_list",
+            )
+        seen.add(parts[0])
+        items.append((parts[0], parts[1], money(price)))
+    return items
+
+
+def price_list_text(rule: CompensationRule | None) -> str:
+    """A version's price list as `parse_price_list` reads it (to start the next version from)."""
+    if rule is None:
+        return ""
+    return "\n".join(f"{i.name},{i.unit},{i.price:f}" for i in rule.price_items)
+
+
+def _date_tiers(text: str, field_name: str) -> str:
+    try:
+        tiers = parse_date_tiers(text)
+        normalised = format_date_tiers(tiers)
+        if len(normalised) > CompensationRule.__table__.c[field_name].type.length:
+            raise ValueError(normalised)
+    except ValueError:
+        raise RuleViolation(
+            _(
+                "Write the tiers as date:amount, one date on or before which the amount "
+                "applies, such as 2025-03-31:30000,2025-04-30:20000."
+            ),
+            field_name,
+        ) from None
+    return normalised
+
+
+def _business_loss(data: RuleData) -> None:
+    """Check the business-loss terms the method needs; the others are dropped."""
+    method = BusinessLossMethod(data.business_loss_method) if data.business_loss_method else None
+    data.business_loss_method = method
+    if method != BusinessLossMethod.SHARE:
+        data.business_loss_percent = None
+    if method != BusinessLossMethod.MONTHLY:
+        data.business_loss_months = None
+        data.business_loss_per_m2_month = None
+    if method == BusinessLossMethod.SHARE:
+        try:
+            percent = money(data.business_loss_percent)
+        except (InvalidOperation, TypeError, ValueError):
+            percent = None
+        if percent is None or not 0 < percent <= 100:
+            raise RuleViolation(
+                _("Enter the share of the house value, more than 0 and at most 100 (%)."),
+                "business_loss_percent",
+            )
+        data.business_loss_percent = percent
+    if method == BusinessLossMethod.MONTHLY:
+        months = data.business_loss_months
+        if months is None or not 1 <= months <= 120:
+            raise RuleViolation(
+                _("Enter the months of business loss, 1 to 120."), "business_loss_months"
+            )
+        try:
+            rate = money(data.business_loss_per_m2_month)
+        except (InvalidOperation, TypeError, ValueError):
+            rate = None
+        if rate is None or rate < 0 or rate >= 10**12:
+            raise RuleViolation(
+                _("Enter the rate per m² a month, zero or more."), "business_loss_per_m2_month"
+            )
+        data.business_loss_per_m2_month = rate
 
 
 def create_rule_version(
     session: Session, project: ExpropriationProject, data: RuleData
 ) -> CompensationRule:
-    """A new version of the project's rules; households that signed keep theirs."""
+    """A new version of the project's rules; households that signed keep theirs. Without a
+    price list it takes the previous version's."""
+    for name in ("lawful_unregistered_per_m2", "hardship_subsidy"):  # not given: none
+        if getattr(data, name) is None:
+            setattr(data, name, ZERO)
     for name in MONEY_FIELDS:
         try:
             value = money(getattr(data, name))
@@ -105,24 +258,32 @@ def create_rule_version(
         ) from None
     if data.compensation_due_days is None or data.compensation_due_days < 0:
         raise RuleViolation(_("Enter a whole number, zero or more."), "compensation_due_days")
+    data.overrun_tiers = overrun_tiers
+    data.month_counting = MonthCounting(data.month_counting)
+    data.signing_reward_tiers = _date_tiers(data.signing_reward_tiers, "signing_reward_tiers")
+    data.moving_bonus_tiers = _date_tiers(data.moving_bonus_tiers, "moving_bonus_tiers")
+    _business_loss(data)
     latest = session.scalar(
-        sa.select(sa.func.max(CompensationRule.version)).where(
-            CompensationRule.project_id == project.id
-        )
+        sa.select(CompensationRule)
+        .where(CompensationRule.project_id == project.id)
+        .order_by(CompensationRule.version.desc())
+        .limit(1)
     )
+    if data.price_list is None:  # the previous version's list goes on
+        prices = [(i.name, i.unit, i.price) for i in latest.price_items] if latest else []
+    else:
+        prices = parse_price_list(data.price_list)
     rule = CompensationRule(
         project_id=project.id,
-        version=(latest or 0) + 1,
+        version=(latest.version if latest else 0) + 1,
         effective_from=data.effective_from,
-        overrun_tiers=overrun_tiers,
-        month_counting=MonthCounting(data.month_counting),
-        compensation_due_days=data.compensation_due_days,
         note=(data.note or "").strip() or None,
         # the project's signing window and transition period as they are now, fixed with it
         signing_start=project.signing_start,
         signing_end=project.signing_end,
         transition_months=project.transition_months,
-        **{name: getattr(data, name) for name in MONEY_FIELDS},
+        price_items=[RulePriceItem(name=n, unit=u, price=p) for n, u, p in prices],
+        **{name: getattr(data, name) for name in (*MONEY_FIELDS, *OTHER_FIELDS)},
     )
     session.add(rule)
     session.flush()
@@ -162,7 +323,25 @@ def current_rule(session: Session, project_id: int, on: date) -> CompensationRul
 
 
 def terms_of(rule: CompensationRule, project: ExpropriationProject) -> Terms:
-    """A rule version as the plain terms the computation takes."""
+    """A rule version (a model) as the plain terms the computation takes, every item."""
+    method = rule.business_loss_method
+    return replace(
+        base_terms(rule, project),
+        signing_tiers=parse_date_tiers(rule.signing_reward_tiers or ""),
+        moving_bonus_tiers=parse_date_tiers(rule.moving_bonus_tiers or ""),
+        price_list=tuple(PriceItem(i.name, i.unit, i.price) for i in rule.price_items),
+        business_loss_method=method.value if method else None,
+        business_loss_percent=rule.business_loss_percent,
+        business_loss_months=rule.business_loss_months,
+        business_loss_per_m2_month=rule.business_loss_per_m2_month,
+        lawful_unregistered_per_m2=rule.lawful_unregistered_per_m2,
+        hardship_subsidy=rule.hardship_subsidy,
+    )
+
+
+def base_terms(rule: Any, project: Any) -> Terms:
+    """The terms of the house value, moving and temporary allowance, bonus and flat price,
+    from anything with the rule's columns (a model or a row): enough for the allowance."""
     return Terms(
         moving_per_m2=rule.moving_allowance_per_m2,
         temporary_per_m2_month=rule.temporary_allowance_per_m2_month,
@@ -201,11 +380,9 @@ def renew_rule_for_new_terms(
         project,
         RuleData(
             effective_from=max(on, current.effective_from),
-            overrun_tiers=current.overrun_tiers,
-            month_counting=current.month_counting,
-            compensation_due_days=current.compensation_due_days,
             note=chinese("Signing window or transition period changed"),
-            **{name: getattr(current, name) for name in MONEY_FIELDS},
+            price_list=price_list_text(current),
+            **{name: getattr(current, name) for name in (*MONEY_FIELDS, *OTHER_FIELDS)},
         ),
     )
 
@@ -261,11 +438,17 @@ def _actual(household: Household, stage: Stage) -> date | None:
 
 
 def facts_of(household: Household) -> Facts:
-    """What the computation needs, read from the household, its steps and its flats."""
-    return facts_from(
+    """What the computation needs, read from the household, its steps, its flats, its
+    fixtures and its free lines."""
+    return with_items(
+        facts_from(
+            household,
+            {s.stage: s.actual_date for s in household.steps if s.actual_date is not None},
+            [u.area for u in household.units],
+        ),
         household,
-        {s.stage: s.actual_date for s in household.steps if s.actual_date is not None},
-        [u.area for u in household.units],
+        [(f.name, f.quantity) for f in household.fixtures],
+        household.adjustments,
     )
 
 
@@ -295,10 +478,63 @@ def facts_from(household: Any, done: dict[Stage, date], flat_areas: list[Decimal
     )
 
 
-#: The lines paid before a household moves out (先补偿、后搬迁): the house's value, the (first)
-#: moving allowance and the signing bonus; the transition allowance and the flat's price come
-#: later. And the payment kinds that count towards them.
-BEFORE_MOVING = ("value", "moving", "bonus")
+# The household columns `with_items` reads.
+ITEM_COLUMNS = (
+    Household.house_use,
+    Household.decoration_value,
+    Household.business_area,
+    Household.lawful_unregistered_area,
+    Household.hardship,
+)
+
+
+def with_items(
+    facts: Facts,
+    household: Any,
+    fixtures: list[tuple[str, Decimal]],
+    adjustments: list[Any],
+) -> Facts:
+    """The facts with the other items: decoration, business use, the unregistered area found
+    lawful, hardship (anything with `ITEM_COLUMNS` as attributes), the fixtures (name,
+    quantity) and the free lines (anything with id, label, amount and reason)."""
+    return replace(
+        facts,
+        house_use=household.house_use,
+        decoration_value=household.decoration_value,
+        business_area=household.business_area,
+        lawful_unregistered_area=household.lawful_unregistered_area or ZERO,
+        hardship=household.hardship,
+        fixtures=tuple(fixtures),
+        adjustments=tuple(
+            Adjustment(adjustment_key(a.id), a.label, a.amount, a.reason) for a in adjustments
+        ),
+    )
+
+
+def adjustment_key(adjustment_id: int) -> str:
+    """The line key of a free line."""
+    return f"{ADJUSTMENT_PREFIX}{adjustment_id}"
+
+
+ADJUSTMENT_PREFIX = "adjustment:"
+
+
+#: The lines paid before a household moves out (先补偿、后搬迁): the compensation for the house
+#: (its value, decoration, fixtures and relocations, business loss, the unregistered building
+#: found lawful, the hardship subsidy, the free lines), the (first) moving allowance and the
+#: signing bonus or reward; the moving bonus (earned by vacating), the transition allowance and
+#: the flat's price come later. Fixtures and free lines are keyed by prefix. And the payment
+#: kinds that count towards them (the items of the house are paid as compensation).
+BEFORE_MOVING = (
+    "value",
+    "decoration",
+    "unregistered_lawful",
+    "business_loss",
+    "moving",
+    "hardship",
+    "bonus",
+)
+BEFORE_MOVING_PREFIXES = (FIXTURE_PREFIX, ADJUSTMENT_PREFIX)
 BEFORE_MOVING_KINDS = (PaymentKind.COMPENSATION, PaymentKind.MOVING_ALLOWANCE, PaymentKind.BONUS)
 
 
@@ -314,8 +550,13 @@ def net_before_moving(due: dict[str, Decimal], facts: Facts, terms: Terms) -> De
     """What is paid before moving out (先补偿、后搬迁): the lines due before moving, for a swap
     net of the entitled area's price, never below zero (a household that owes pays at the
     handover, by the settlement sheet)."""
-    before = money(sum((due.get(key, ZERO) for key in BEFORE_MOVING), ZERO))
+    before = money(sum((amount for key, amount in due.items() if is_before_moving(key)), ZERO))
     return money(max(before - swap_deduction(facts, terms), ZERO))
+
+
+def is_before_moving(key: str) -> bool:
+    """Whether the line of this key is paid before the household moves out."""
+    return key in BEFORE_MOVING or key.startswith(BEFORE_MOVING_PREFIXES)
 
 
 @dataclass(frozen=True)
@@ -525,6 +766,76 @@ def reverse_payment(session: Session, payment: Payment, *, reason: str, user: Us
     return payment
 
 
+# --- free lines ----------------------------------------------------------------------------
+
+_ADJUSTMENT_LABEL = HouseholdAdjustment.__table__.c.label.type.length
+
+
+def add_adjustment(
+    session: Session,
+    household: Household,
+    *,
+    label: str | None,
+    amount: Decimal,
+    reason: str,
+    user: User | None,
+) -> HouseholdAdjustment:
+    """A line the office decided for this household (其他补偿 / 其他扣减): a signed amount, never
+    zero, with its reason; the label defaults to "other compensation" or "other deduction"."""
+    try:
+        amount = money(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        raise RuleViolation(_("Enter a number."), "amount") from None
+    if amount == 0:
+        raise RuleViolation(
+            _("Enter the amount: positive to pay the household, negative to deduct."), "amount"
+        )
+    if abs(amount) >= 10**12:
+        raise RuleViolation(_("This number is too large."), "amount")
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation(_("Give the reason the office decided this line."), "reason")
+    label = (label or "").strip() or (
+        chinese("Other compensation") if amount > 0 else chinese("Other deduction")
+    )
+    if len(label) > _ADJUSTMENT_LABEL:
+        raise RuleViolation(_("At most 60 characters."), "label")
+    if household.stage == Stage.CLOSED:
+        raise RuleViolation(_("This case is closed."), "label")
+    adjustment = HouseholdAdjustment(
+        label=label, amount=amount, reason=reason, added_by_id=user.id if user else None
+    )
+    household.adjustments.append(adjustment)
+    session.flush()
+    _record_line(session, "line_added", household, adjustment, added=True)
+    return adjustment
+
+
+def _record_line(
+    session: Session, action: str, household: Household, line: HouseholdAdjustment, *, added: bool
+) -> None:
+    """The free line on the household's own history too (its row is audited by the listener)."""
+    changes = {
+        name: [None, audit_value(getattr(line, name))]
+        if added
+        else [audit_value(getattr(line, name)), None]
+        for name in ("label", "amount", "reason")
+    }
+    record_event(session, action, "Household", household.id, changes)
+
+
+def remove_adjustment(session: Session, adjustment: HouseholdAdjustment) -> None:
+    """Take a free line off the household (the audit trail keeps what it was and who removed
+    it)."""
+    if adjustment.household.stage == Stage.CLOSED:
+        raise RuleViolation(_("This case is closed."), "label")
+    household = adjustment.household
+    household.adjustments.remove(adjustment)
+    session.delete(adjustment)  # deleted by name, so the audit trail sees it (not an orphan)
+    session.flush()
+    _record_line(session, "line_removed", household, adjustment, added=False)
+
+
 # --- sources and the fund plan ------------------------------------------------------------
 
 
@@ -644,9 +955,11 @@ def fund_plan(
     it goes negative (资金缺口).
 
     Planned outflows, from the households and the plans:
-    - compensation (house value, first moving allowance, bonus, less the new flat's price when
-      that leaves money to pay) due `compensation_due_days` after signing (the actual date, or
+    - compensation (house value and the other items of the house, free lines, first moving
+      allowance, signing bonus or reward, less the new flat's price when that leaves money to
+      pay) due `compensation_due_days` after signing (the actual date, or
       the plan's signing deadline; before selection the flat is taken at the entitled area);
+    - the moving bonus in the month of vacating (actual, or the plan's deadline);
     - the second moving allowance at handover (actual, or the estate's forecast);
     - the temporary allowance every month from vacating (actual, or the plan's deadline) to
       handover, overdue months with their multiplier: a transition the scheduler forecasts to
@@ -766,14 +1079,37 @@ def _plan_households(  # noqa: ANN001
             .group_by(Unit.household_id)
         ).all()
     )
+    fixtures: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+    for household_id, name, quantity in session.execute(
+        sa.select(HouseholdFixture.household_id, HouseholdFixture.name, HouseholdFixture.quantity)
+        .join(Household, Household.id == HouseholdFixture.household_id)
+        .where(Household.project_id == project.id)
+        .order_by(HouseholdFixture.id)
+    ):
+        fixtures[household_id].append((name, quantity))
+    adjustments: dict[int, list[Any]] = defaultdict(list)
+    for adjustment in session.execute(
+        sa.select(
+            HouseholdAdjustment.household_id,
+            HouseholdAdjustment.id,
+            HouseholdAdjustment.label,
+            HouseholdAdjustment.amount,
+            HouseholdAdjustment.reason,
+        )
+        .join(Household, Household.id == HouseholdAdjustment.household_id)
+        .where(Household.project_id == project.id)
+        .order_by(HouseholdAdjustment.id)
+    ):
+        adjustments[adjustment.household_id].append(adjustment)
     rows = session.execute(
-        sa.select(Household.id, *FACT_COLUMNS, Household.rule_id).where(
+        sa.select(Household.id, *FACT_COLUMNS, *ITEM_COLUMNS, Household.rule_id).where(
             Household.project_id == project.id
         )
     ).all()
     due_days = {rule.id: rule.compensation_due_days}
     count = 0
-    for hid, mode, area, price, value, entitled, rule_id in rows:
+    for row in rows:
+        hid, mode, area, rule_id = row.id, row.compensation_mode, row.legal_area, row.rule_id
         count += 1
         if rule_id is not None and rule_id not in rules:
             signed_rule = session.get(CompensationRule, rule_id)
@@ -787,21 +1123,35 @@ def _plan_households(  # noqa: ANN001
         handover = own.get(Stage.HANDED_OVER) or planned_dates["handed_over"]
         if mode is None:  # not signed yet: plan the money compensation the household is owed
             swap = False
-        facts = Facts(
-            swap=swap,
-            legal_area=area,
-            appraisal_unit_price=price,
-            appraisal_value=value,
-            entitled_area=entitled,
-            flat_area=flats.get(hid) or (entitled if swap else None),
-            signed_on=signed,
-            vacated_on=vacated,
-            handed_over_on=None,
+        facts = with_items(
+            Facts(
+                swap=swap,
+                legal_area=area,
+                appraisal_unit_price=row.appraisal_unit_price,
+                appraisal_value=row.appraisal_value,
+                entitled_area=row.entitled_area,
+                flat_area=flats.get(hid) or (row.entitled_area if swap else None),
+                signed_on=signed,
+                vacated_on=vacated,
+                handed_over_on=None,
+            ),
+            row,
+            fixtures.get(hid, []),
+            adjustments.get(hid, []),
         )
         lump = amounts(facts, household_terms, until=today)
         compensation = money(
-            sum((v for k, v in lump.items() if not k.startswith("allowance")), ZERO)
+            sum(
+                (
+                    v
+                    for k, v in lump.items()
+                    if not k.startswith("allowance") and k != "moving_bonus"
+                ),
+                ZERO,
+            )
         )
+        if "moving_bonus" in lump and vacated is not None:  # earned by vacating
+            bucket(month_index(vacated)).planned += lump["moving_bonus"]
         if signed is not None and compensation > 0:
             when = signed + timedelta(
                 days=due_days.get(rule_id or rule.id, rule.compensation_due_days)

@@ -21,6 +21,7 @@ from resettle.funds import bp
 from resettle.funds.excel import fund_plan_workbook
 from resettle.funds.forms import ReverseForm, RuleForm, SourceForm
 from resettle.funds.models import (
+    BUSINESS_LOSS_METHOD_LABELS,
     INCOMING_KINDS,
     CompensationRule,
     FundSource,
@@ -34,6 +35,7 @@ from resettle.funds.services import (
     add_fund_source,
     create_rule_version,
     fund_plan,
+    price_list_text,
     reverse_payment,
 )
 from resettle.funds.settlement import settlement_sheet
@@ -72,6 +74,7 @@ def _page(project: ExpropriationProject, source_form: SourceForm | None = None):
         source_form=form,
         can_edit=current_user.role in EDITORS,
         this_month=clock.today().strftime("%Y-%m"),
+        business_loss_labels=BUSINESS_LOSS_METHOD_LABELS,
     )
 
 
@@ -138,6 +141,10 @@ def new_rule(project_id: int):
     form = RuleForm(obj=latest)
     if latest is not None and not form.is_submitted():
         form.month_counting.data = latest.month_counting.value
+        form.business_loss_method.data = (
+            latest.business_loss_method.value if latest.business_loss_method else ""
+        )
+        form.price_list.data = price_list_text(latest)
         form.effective_from.data = clock.today()
     if form.validate_on_submit():
         data = RuleData(
@@ -148,6 +155,7 @@ def new_rule(project_id: int):
             }
         )
         data.month_counting = MonthCounting(form.month_counting.data)
+        data.price_list = form.price_list.data or ""  # what the form shows is the new list
         try:
             rule = create_rule_version(db.session, project, data)
         except RuleViolation as exc:

@@ -1,5 +1,7 @@
 """Household forms: the shape of the input only; the rules are in services."""
 
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -19,6 +21,8 @@ from resettle.households.models import CompensationMode
 from resettle.translate import lazy_gettext as _l
 
 HOUSE_USES = [("住宅", "住宅"), ("商住", "商住"), ("非住宅", "非住宅")]
+# Why a household qualifies for the hardship subsidy (困难补助), as the office writes it.
+HARDSHIP_REASONS = ["低保", "特困", "低收入", "重度残疾", "重大疾病"]
 RELATIONS = ["配偶", "子女", "父母", "孙子女", "兄弟姐妹", "其他"]
 
 
@@ -59,6 +63,24 @@ class HouseholdForm(FlaskForm):
     appraisal_value = AmountField(
         _l("Appraised value (yuan)"), validators=[Optional(), NumberRange(min=0)]
     )
+    decoration_value = AmountField(
+        _l("Appraised decoration (yuan)"), validators=[Optional(), NumberRange(min=0)]
+    )
+    business_area = AreaField(
+        _l("Area used for business (m², blank: the legal area)"),
+        validators=[Optional(), NumberRange(min=0)],
+    )
+    lawful_unregistered_area = AreaField(
+        _l("Unregistered area found lawful (m²)"),
+        default=Decimal("0"),
+        validators=[Optional(), NumberRange(min=0)],
+    )
+    hardship = SelectField(
+        _l("Hardship (qualifies for the subsidy)"),
+        choices=[("", _l("Does not qualify"))] + [(r, r) for r in HARDSHIP_REASONS],
+        validators=[Optional()],
+        filters=[strip_text],
+    )
     compensation_mode = SelectField(
         _l("Compensation mode"), validators=[Optional()], filters=[strip_text]
     )
@@ -89,9 +111,35 @@ class NewHouseholdForm(HouseholdForm):
     survey_date = DayField(_l("Survey date"), validators=[InputRequired()])
 
 
+class FixtureCountForm(Form):
+    """How many of one price-list item the household has (the item is named by the page)."""
+
+    name = HiddenField()
+    quantity = AreaField(validators=[Optional(), NumberRange(min=0)])
+
+
 class EditHouseholdForm(HouseholdForm):
     version = HiddenField()
     loaded_at = HiddenField()
+    fixture_counts = FieldList(FormField(FixtureCountForm), min_entries=0)
+
+
+class AdjustmentForm(FlaskForm):
+    label = StringField(
+        _l("Item (blank: other compensation or other deduction)"),
+        validators=[Optional(), Length(max=60)],
+        id="line-label",  # the page has the payment form's amount too: ids of their own
+    )
+    amount = AmountField(
+        _l("Amount (yuan, negative to deduct)"), validators=[InputRequired()], id="line-amount"
+    )
+    reason = StringField(
+        _l("Reason"), validators=[DataRequired(), Length(max=500)], id="line-reason"
+    )
+
+
+class RemoveAdjustmentForm(FlaskForm):
+    """Only the CSRF token: the line to remove is in the address."""
 
 
 class StepForm(FlaskForm):

@@ -48,6 +48,15 @@ class Household(db.Model):
     house_use: Mapped[str] = mapped_column(sa.String(20), default="住宅")
     appraisal_unit_price: Mapped[Decimal | None] = mapped_column(Money)
     appraisal_value: Mapped[Decimal | None] = mapped_column(Money)
+    # Decoration (装饰装修), appraised with the house.
+    decoration_value: Mapped[Decimal | None] = mapped_column(Money)
+    # The area used for business of a non-residential house (停产停业损失); blank: the legal area.
+    business_area: Mapped[Decimal | None] = mapped_column(Area)
+    # Of the unregistered area, what was found lawful (Decree 590 Art. 24) and is compensated.
+    lawful_unregistered_area: Mapped[Decimal] = mapped_column(Area, default=Decimal("0.00"))
+    # Why the household qualifies for the hardship subsidy (困难补助: 低保, 特困, 重残 ...); blank:
+    # it does not.
+    hardship: Mapped[str | None] = mapped_column(sa.String(20))
     compensation_mode: Mapped[CompensationMode | None] = mapped_column(
         str_enum(CompensationMode, "compensation_mode")
     )
@@ -75,6 +84,14 @@ class Household(db.Model):
     payments = relationship("Payment", back_populates="household", order_by="Payment.paid_on")
     caseworker = relationship("User", foreign_keys=[caseworker_id])
     rule = relationship("CompensationRule")
+    fixtures: Mapped[list[HouseholdFixture]] = relationship(
+        back_populates="household", cascade="all, delete-orphan", order_by="HouseholdFixture.id"
+    )
+    adjustments: Mapped[list[HouseholdAdjustment]] = relationship(
+        back_populates="household",
+        cascade="all, delete-orphan",
+        order_by="HouseholdAdjustment.id",
+    )
 
     __mapper_args__ = {"version_id_col": version_id}
     __table_args__ = (
@@ -97,6 +114,16 @@ class Household(db.Model):
         sa.CheckConstraint(
             "selection_order IS NULL OR selection_order > 0", name="selection_order_positive"
         ),
+        sa.CheckConstraint(
+            "decoration_value IS NULL OR decoration_value >= 0", name="decoration_value_nonneg"
+        ),
+        sa.CheckConstraint(
+            "business_area IS NULL OR business_area >= 0", name="business_area_nonneg"
+        ),
+        sa.CheckConstraint(
+            "lawful_unregistered_area >= 0 AND lawful_unregistered_area <= unregistered_area",
+            name="lawful_within_unregistered",
+        ),
     )
 
     def __repr__(self) -> str:
@@ -115,6 +142,56 @@ class HouseholdMember(db.Model):
     id_number: Mapped[str | None] = mapped_column(sa.String(18))
 
     household: Mapped[Household] = relationship(back_populates="members")
+
+
+class HouseholdFixture(db.Model):
+    """How many of a price-list item (附属物/构筑物, 设施移装) a household has; priced by the
+    price list of the rule version the household is compensated under."""
+
+    __tablename__ = "household_fixtures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(40))
+    quantity: Mapped[Decimal] = mapped_column(Area)
+
+    household: Mapped[Household] = relationship(back_populates="fixtures")
+
+    @property
+    def quantity_text(self) -> str:
+        """3.00 → "3", 12.50 → "12.5", 100.00 → "100"."""
+        return f"{self.quantity.normalize():f}"
+
+    __table_args__ = (
+        sa.UniqueConstraint("household_id", "name", name="uq_household_fixtures_household_name"),
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+
+class HouseholdAdjustment(db.Model):
+    """A line the office decides case by case (其他补偿/扣减): a signed amount with its reason."""
+
+    __tablename__ = "household_adjustments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(sa.String(60))
+    amount: Mapped[Decimal] = mapped_column(Money)  # negative: a deduction
+    reason: Mapped[str] = mapped_column(sa.Text)
+    added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    household: Mapped[Household] = relationship(back_populates="adjustments")
+    added_by = relationship("User")
+
+    __table_args__ = (
+        sa.CheckConstraint("amount <> 0", name="amount_nonzero"),
+        sa.CheckConstraint("label <> '' AND reason <> ''", name="label_and_reason"),
+    )
 
 
 class CaseStep(db.Model):

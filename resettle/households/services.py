@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from resettle import clock
 from resettle.agreements.models import Agreement
@@ -20,9 +20,16 @@ from resettle.auth.models import User
 from resettle.db import money, utcnow
 from resettle.errors import RuleViolation
 from resettle.funds.models import INCOMING_KINDS, Payment, PaymentKind
-from resettle.funds.services import due_before_moving, household_money
+from resettle.funds.services import current_rule, due_before_moving, household_money
 from resettle.households import stages
-from resettle.households.models import CaseStep, CompensationMode, Household, HouseholdMember, Stage
+from resettle.households.models import (
+    CaseStep,
+    CompensationMode,
+    Household,
+    HouseholdFixture,
+    HouseholdMember,
+    Stage,
+)
 from resettle.i18n import STAGE_LABELS, format_money
 from resettle.idnumbers import check_id_number
 from resettle.projects.models import ExpropriationProject
@@ -50,12 +57,19 @@ class HouseholdData:
     house_use: str = "住宅"
     appraisal_unit_price: Decimal | None = None
     appraisal_value: Decimal | None = None
+    decoration_value: Decimal | None = None
+    business_area: Decimal | None = None
+    lawful_unregistered_area: Decimal = Decimal("0")
+    hardship: str | None = None
     compensation_mode: CompensationMode | None = None
     entitled_area: Decimal | None = None
     selection_order: int | None = None
     caseworker_id: int | None = None
     note: str | None = None
     members: list[MemberData] = field(default_factory=list)
+    # How many of each price-list item (附属物, 设施移装) the household has, by item name; zero
+    # or blank removes an item. None: leave the counts as they are.
+    fixtures: dict[str, Decimal | None] | None = None
     # Set when the caseworker has seen and confirmed the warnings (an ID number's region code
     # the national table does not know); `_clean` fills `warnings`.
     warnings_confirmed: bool = False
@@ -84,6 +98,10 @@ EDITABLE_FIELDS = (
     "house_use",
     "appraisal_unit_price",
     "appraisal_value",
+    "decoration_value",
+    "business_area",
+    "lawful_unregistered_area",
+    "hardship",
     "compensation_mode",
     "entitled_area",
     "selection_order",
@@ -133,6 +151,9 @@ def _clean(data: HouseholdData) -> HouseholdData:
         "unregistered_area",
         "appraisal_unit_price",
         "appraisal_value",
+        "decoration_value",
+        "business_area",
+        "lawful_unregistered_area",
         "entitled_area",
     ):
         value = getattr(data, name)
@@ -145,6 +166,28 @@ def _clean(data: HouseholdData) -> HouseholdData:
         if value < 0:
             raise RuleViolation(_("This amount cannot be negative."), name)
         setattr(data, name, value)
+    data.lawful_unregistered_area = data.lawful_unregistered_area or Decimal("0.00")
+    if data.lawful_unregistered_area > (data.unregistered_area or 0):
+        raise RuleViolation(
+            _("The area found lawful cannot be larger than the unregistered area."),
+            "lawful_unregistered_area",
+        )
+    data.hardship = (data.hardship or "").strip() or None
+    if data.hardship is not None and len(data.hardship) > 20:
+        raise RuleViolation(_("At most 20 characters."), "hardship")
+    if data.fixtures is not None:
+        counts: dict[str, Decimal] = {}
+        for name, quantity in data.fixtures.items():
+            if quantity is None or quantity == 0:
+                continue
+            try:
+                quantity = money(quantity)
+            except (InvalidOperation, ValueError, TypeError):
+                raise RuleViolation(_("Enter a number."), "fixtures") from None
+            if quantity < 0:
+                raise RuleViolation(_("This amount cannot be negative."), "fixtures")
+            counts[name] = quantity
+        data.fixtures = counts
     if data.selection_order is not None and data.selection_order <= 0:
         raise RuleViolation(_("The selection order number starts at 1."), "selection_order")
     for member in data.members:
@@ -246,6 +289,7 @@ def register_household(
     data = _clean(data)
     check_step_date(survey_date, None, today or clock.today())
     _check_unique(session, project.id, data, None)
+    _check_fixtures(session, project.id, None, data)
     case_number = (case_number or "").strip() or next_case_number(session, project)
     if session.scalar(sa.select(Household.id).where(Household.case_number == case_number)):
         raise RuleViolation(
@@ -267,9 +311,43 @@ def register_household(
     return household
 
 
+def _check_fixtures(
+    session: Session, project_id: int, household: Household | None, data: HouseholdData
+) -> None:
+    """A fixture counted is in the price list the household is priced by (the version it signed
+    under, else the one in force), or was counted before (an item of an earlier list)."""
+    if not data.fixtures:
+        return
+    rule = (household.rule if household is not None else None) or current_rule(
+        session, project_id, clock.today()
+    )
+    known = {i.name for i in rule.price_items} if rule is not None else set()
+    if household is not None:
+        known |= {f.name for f in household.fixtures}
+    for name in data.fixtures:
+        if name not in known:
+            raise RuleViolation(
+                _("%(name)s is not in the price list of the project's rules.", name=name),
+                "fixtures",
+            )
+
+
 def _apply(household: Household, data: HouseholdData) -> None:
     for name in EDITABLE_FIELDS:
         setattr(household, name, getattr(data, name))
+    if data.fixtures is not None:
+        wanted = dict(data.fixtures)
+        for fixture in list(household.fixtures):
+            if fixture.name not in wanted:
+                household.fixtures.remove(fixture)
+                session = object_session(fixture)
+                if session is not None and fixture.id is not None:
+                    session.delete(fixture)  # by name, so the audit trail sees it
+            elif fixture.quantity != wanted[fixture.name]:
+                fixture.quantity = wanted.pop(fixture.name)
+            else:
+                wanted.pop(fixture.name)
+        household.fixtures.extend(HouseholdFixture(name=n, quantity=q) for n, q in wanted.items())
     existing = [(m.name, m.relation, m.id_number) for m in household.members]
     wanted = [(m.name, m.relation, m.id_number) for m in data.members]
     if existing != wanted:
@@ -313,6 +391,7 @@ def update_household(
         raise concurrent_edit_error(session, household, loaded_at)
     data = _clean(data)
     _check_unique(session, household.project_id, data, household.id)
+    _check_fixtures(session, household.project_id, household, data)
     if data.compensation_mode is None and _reached(household, Stage.SIGNED):
         raise RuleViolation(
             _("A signed household must keep a compensation mode."), "compensation_mode"
@@ -387,7 +466,7 @@ def _compensated_in_full(session: Session, household: Household, actual: date) -
         raise RuleViolation(
             _(
                 "Compensate first, move later: %(due)s yuan are due before moving out "
-                "(house value, moving allowance, signing bonus) and %(paid)s yuan were paid by "
+                "(the compensation for the house, moving allowance, signing bonus) and %(paid)s yuan were paid by "
                 "%(day)s; %(left)s yuan are still to be paid before the household can be "
                 "recorded as vacated.",
                 due=format_money(owed.due),

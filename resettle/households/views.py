@@ -20,17 +20,24 @@ from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.forms import show_violation
 from resettle.funds.forms import ReverseForm
-from resettle.funds.services import household_money
+from resettle.funds.services import (
+    add_adjustment,
+    current_rule,
+    household_money,
+    remove_adjustment,
+)
 from resettle.households import bp
 from resettle.households.forms import (
+    AdjustmentForm,
     EditHouseholdForm,
     HouseholdForm,
     NewHouseholdForm,
     PaymentForm,
+    RemoveAdjustmentForm,
     StepForm,
     UndoForm,
 )
-from resettle.households.models import CompensationMode, Household, Stage
+from resettle.households.models import CompensationMode, Household, HouseholdAdjustment, Stage
 from resettle.households.queries import PAGE_SIZE, HouseholdFilter, household_page
 from resettle.households.services import (
     EDITABLE_FIELDS,
@@ -98,6 +105,14 @@ def index():
     )
 
 
+def _fixture_counts(form: HouseholdForm) -> dict[str, Any] | None:
+    """The fixture counts the form sent, by item; None when it sent none (nothing changes)."""
+    entries = getattr(form, "fixture_counts", None)
+    if not entries:
+        return None
+    return {entry.form.name.data: entry.form.quantity.data for entry in entries}
+
+
 def _data_from_form(form: HouseholdForm) -> HouseholdData:
     return HouseholdData(
         head_name=form.head_name.data or "",
@@ -109,6 +124,11 @@ def _data_from_form(form: HouseholdForm) -> HouseholdData:
         house_use=form.house_use.data,
         appraisal_unit_price=form.appraisal_unit_price.data,
         appraisal_value=form.appraisal_value.data,
+        decoration_value=form.decoration_value.data,
+        business_area=form.business_area.data,
+        lawful_unregistered_area=form.lawful_unregistered_area.data or 0,
+        hardship=form.hardship.data or None,
+        fixtures=_fixture_counts(form),
         compensation_mode=CompensationMode(form.compensation_mode.data)
         if form.compensation_mode.data
         else None,
@@ -167,6 +187,7 @@ def _detail(household: Household, **forms: Any) -> str:
     if upcoming is not None and not step_form.stage.data:
         step_form.stage.data = upcoming.value
         step_form.actual_date.data = clock.today()
+    adjustment_form = forms.get("adjustment_form") or AdjustmentForm()
     payment_form = forms.get("payment_form") or PaymentForm()
     if not payment_form.paid_on.data:
         payment_form.paid_on.data = clock.today()
@@ -191,6 +212,8 @@ def _detail(household: Household, **forms: Any) -> str:
         step_form=step_form,
         undo_form=_undo_form(household, forms.get("undo_form")),
         payment_form=payment_form,
+        adjustment_form=adjustment_form,
+        remove_adjustment_form=RemoveAdjustmentForm(),
         events=history(db.session, "Household", household.id),
         household_notices=notices_for_household(db.session, household.id),
         can_edit=current_user.role in EDITORS,
@@ -221,10 +244,23 @@ def _audit_pii_view(household: Household) -> None:
         db.session.commit()
 
 
+def _price_list(household: Household) -> dict[str, Any]:
+    """The price-list items the household's fixtures are counted in, by name: those of the
+    version it signed under (else the one in force), then any it was counted in before."""
+    rule = household.rule or current_rule(db.session, household.project_id, clock.today())
+    items: dict[str, Any] = {i.name: i for i in rule.price_items} if rule is not None else {}
+    for fixture in household.fixtures:
+        items.setdefault(fixture.name, None)
+    return items
+
+
 def _edit_form(household: Household, formdata: Any = None) -> EditHouseholdForm:
     form = EditHouseholdForm(formdata=formdata, obj=household)
     form.caseworker_id.choices = _caseworker_choices()
     if formdata is None:
+        counts = {f.name: f.quantity for f in household.fixtures}
+        for name in _price_list(household):
+            form.fixture_counts.append_entry({"name": name, "quantity": counts.get(name)})
         for _blank in range(2):
             form.members.append_entry()
         form.caseworker_id.data = str(household.caseworker_id or "")
@@ -242,13 +278,21 @@ def edit(household_id: int):
     household = _load(household_id)
     if request.method == "GET":
         page = render_template(
-            "households/form.html", form=_edit_form(household), household=household
+            "households/form.html",
+            form=_edit_form(household),
+            household=household,
+            price_list=_price_list(household),
         )
         _audit_pii_view(household)
         return page
     form = _edit_form(household, request.form)
     if not form.validate_on_submit():
-        return render_template("households/form.html", form=form, household=household)
+        return render_template(
+            "households/form.html",
+            form=form,
+            household=household,
+            price_list=_price_list(household),
+        )
     try:
         expected = int(form.version.data or 0)
         loaded_at = datetime.fromisoformat(form.loaded_at.data or "")
@@ -271,8 +315,14 @@ def edit(household_id: int):
         )
     except RuleViolation as exc:
         db.session.rollback()
+        household = _load(household_id)
         show_violation(form, exc, "head_name")
-        return render_template("households/form.html", form=form, household=household)
+        return render_template(
+            "households/form.html",
+            form=form,
+            household=household,
+            price_list=_price_list(household),
+        )
     flash(_("Saved."), "success")
     return redirect(url_for("households.detail", household_id=household.id))
 
@@ -293,6 +343,7 @@ def _conflict_page(household: Household, mine: HouseholdData, exc: ConcurrentEdi
             household=household,
             conflict=exc,
             differences=differences,
+            price_list=_price_list(household),
         ),
         409,
     )
@@ -379,3 +430,52 @@ def payment(household_id: int):
         flash(_("Payment recorded."), "success")
         return redirect(url_for("households.detail", household_id=household.id) + "#payments")
     return _detail(household, payment_form=form)
+
+
+@bp.route("/<int:household_id>/adjustments", methods=["POST"])
+@role_required(*EDITORS)
+def add_line(household_id: int):
+    """A free line (其他补偿/扣减) the office decided for this household, with its reason."""
+    household = _load(household_id)
+    form = AdjustmentForm()
+    if form.validate_on_submit():
+        try:
+            add_adjustment(
+                db.session,
+                household,
+                label=form.label.data,
+                amount=form.amount.data,
+                reason=form.reason.data,
+                user=current_user,
+            )
+        except RuleViolation as exc:
+            db.session.rollback()
+            household = _load(household_id)
+            show_violation(form, exc, "reason")
+            return _detail(household, adjustment_form=form)
+        db.session.commit()
+        flash(_("Line added."), "success")
+        return redirect(url_for("households.detail", household_id=household.id) + "#compensation")
+    return _detail(household, adjustment_form=form)
+
+
+@bp.route("/<int:household_id>/adjustments/<int:adjustment_id>/remove", methods=["POST"])
+@role_required(*EDITORS)
+def remove_line(household_id: int, adjustment_id: int):
+    household = _load(household_id)
+    adjustment = db.session.get(HouseholdAdjustment, adjustment_id)
+    if adjustment is None or adjustment.household_id != household.id:
+        abort(404)
+    form = RemoveAdjustmentForm()
+    target = url_for("households.detail", household_id=household.id) + "#compensation"
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        remove_adjustment(db.session, adjustment)
+    except RuleViolation as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(target)
+    db.session.commit()
+    flash(_("Line removed."), "success")
+    return redirect(target)

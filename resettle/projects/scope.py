@@ -92,8 +92,14 @@ def _criteria(ids: frozenset[int]) -> tuple[Any, ...]:
     from resettle.agreements.models import Agreement
     from resettle.disclosure.models import Disclosure
     from resettle.documents.models import ArchivedDocument
-    from resettle.funds.models import CompensationRule, FundSource, Payment
-    from resettle.households.models import CaseStep, Household, HouseholdMember
+    from resettle.funds.models import CompensationRule, FundSource, Payment, RulePriceItem
+    from resettle.households.models import (
+        CaseStep,
+        Household,
+        HouseholdAdjustment,
+        HouseholdFixture,
+        HouseholdMember,
+    )
     from resettle.notices.models import Notice
     from resettle.plans.models import Plan, PlanNode
     from resettle.projects.models import ExpropriationProject
@@ -123,8 +129,11 @@ def _criteria(ids: frozenset[int]) -> tuple[Any, ...]:
         (Household, lambda cls: cls.project_id.in_(ids_list)),
         (HouseholdMember, lambda cls: household.where(Household.id == cls.household_id)),
         (CaseStep, lambda cls: household.where(Household.id == cls.household_id)),
+        (HouseholdFixture, lambda cls: household.where(Household.id == cls.household_id)),
+        (HouseholdAdjustment, lambda cls: household.where(Household.id == cls.household_id)),
         (Disclosure, lambda cls: cls.project_id.in_(ids_list)),
         (CompensationRule, lambda cls: cls.project_id.in_(ids_list)),
+        (RulePriceItem, lambda cls: cls.rule_id.in_(sa.select(CompensationRule.id))),
         (FundSource, lambda cls: cls.project_id.in_(ids_list)),
         (
             Payment,
@@ -179,8 +188,11 @@ SCOPED_MODEL_NAMES = frozenset(
         "Household",
         "HouseholdMember",
         "CaseStep",
+        "HouseholdFixture",
+        "HouseholdAdjustment",
         "Disclosure",
         "CompensationRule",
+        "RulePriceItem",
         "FundSource",
         "Payment",
         "ResettlementSite",

@@ -28,9 +28,9 @@ from resettle.funds.services import (
     FACT_COLUMNS,
     allowance_figures,
     allowance_paid_query,
+    base_terms,
     current_rule_id,
     facts_from,
-    terms_of,
 )
 from resettle.households import stages
 from resettle.households.models import CaseStep, Household, Stage
@@ -187,7 +187,7 @@ _CASE_COLUMNS = (
     ExpropriationProject.signing_end,
 )
 # The rule the household signed under, as the plain terms the allowance needs; its column
-# names do not clash with the household's or the project's, so `terms_of(row, row)` works.
+# names do not clash with the household's or the project's, so `base_terms(row, row)` works.
 _RULE_TERMS = (
     CompensationRule.moving_allowance_per_m2,
     CompensationRule.temporary_allowance_per_m2_month,
@@ -340,13 +340,13 @@ def _allowance(
     if not facts.swap or facts.vacated_on is None:
         return None
     if case.rule_id is not None:
-        terms = terms_of(case, case)  # the signing rule's columns came with the case
+        terms = base_terms(case, case)  # the signing rule's columns came with the case
     else:  # signed before the project had rules: the rules in force now
         rule_id = current_rule_id(conn, case.project_id, today)
         rule = conn.execute(_RULE, {"rule_id": rule_id}).first() if rule_id else None
         if rule is None:
             return None
-        terms = terms_of(rule, case)
+        terms = base_terms(rule, case)
     statement = allowance_figures(facts, terms, money(case.allowance_paid or 0), as_of=today)
     if statement is None:
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from flask import Flask
@@ -15,6 +16,7 @@ from resettle.disclosure.models import Disclosure, DisclosureKind
 from resettle.documents.models import ArchivedDocument
 from resettle.extensions import db
 from resettle.funds.models import Payment, PaymentKind
+from resettle.households.models import HouseholdAdjustment
 from resettle.notices.models import Notice, NoticeType
 from resettle.plans.models import CalendarDay
 from resettle.plans.services import plan_for_project, replan
@@ -62,6 +64,13 @@ EXPECTED: dict[str, tuple[str, str, object, int]] = {
     "households.record": ("POST", "/households/{household_id}/steps", EDITORS, 200),
     "households.undo": ("POST", "/households/{household_id}/undo", {S, A}, 200),
     "households.payment": ("POST", "/households/{household_id}/payments", EDITORS, 200),
+    "households.add_line": ("POST", "/households/{household_id}/adjustments", EDITORS, 200),
+    "households.remove_line": (
+        "POST",
+        "/households/{household_id}/adjustments/{adjustment_id}/remove",
+        EDITORS,
+        302,
+    ),
     "sites.index": ("GET", "/sites/", ALL, 200),
     "sites.new": ("GET", "/sites/new", EDITORS, 200),
     "sites.edit": ("GET", "/sites/{site_id}/edit", EDITORS, 200),
@@ -251,9 +260,13 @@ def test_role_matrix(client, login_as, make_household, role, endpoint):
         before_moving=1,
         figures={},
     )
-    db.session.add_all([document, notice, order, disclosure, agreement])
+    adjustment = HouseholdAdjustment(
+        household=household, label="其他补偿", amount=Decimal("100.00"), reason="会议决定"
+    )
+    db.session.add_all([document, notice, order, disclosure, agreement, adjustment])
     db.session.flush()
     ids = {
+        "adjustment_id": adjustment.id,
         "user_id": user.id,
         "project_id": household.project_id,
         "household_id": household.id,

@@ -26,7 +26,13 @@ from resettle.documents.models import ArchivedDocument
 from resettle.extensions import db
 from resettle.funds.models import Payment, PaymentKind
 from resettle.households.ledger import export_households
-from resettle.households.models import CaseStep, Household, HouseholdMember, Stage
+from resettle.households.models import (
+    CaseStep,
+    Household,
+    HouseholdAdjustment,
+    HouseholdMember,
+    Stage,
+)
 from resettle.households.queries import HouseholdFilter
 from resettle.notices.models import Notice, NoticeType
 from resettle.plans.models import Plan, PlanKind, PlanNode
@@ -140,8 +146,23 @@ def _world(
         before_moving=Decimal("1000.00"),
         figures={},
     )
+    adjustment = HouseholdAdjustment(
+        household_id=household.id, label="其他补偿", amount=Decimal("100.00"), reason="会议决定"
+    )
     db.session.add_all(
-        [building, unit, payment, document, notice, order, plan, node, disclosure, agreement]
+        [
+            building,
+            unit,
+            payment,
+            document,
+            notice,
+            order,
+            plan,
+            node,
+            disclosure,
+            agreement,
+            adjustment,
+        ]
     )
     db.session.flush()
     return {
@@ -152,6 +173,7 @@ def _world(
         "building_id": building.id,
         "unit_id": unit.id,
         "payment_id": payment.id,
+        "adjustment_id": adjustment.id,
         "notice_id": notice.id,
         "agreement_id": agreement.id,
         "document_id": document.id,

@@ -17,8 +17,8 @@ from resettle.disclosure.models import DisclosureKind
 from resettle.disclosure.services import DisclosureData, approve_disclosure, prepare_disclosure
 from resettle.extensions import db
 from resettle.funds.models import PaymentKind
-from resettle.funds.services import reverse_payment
-from resettle.households.models import CompensationMode, HouseholdMember, Stage
+from resettle.funds.services import add_adjustment, reverse_payment
+from resettle.households.models import CompensationMode, HouseholdFixture, HouseholdMember, Stage
 from resettle.households.services import record_payment
 from resettle.idnumbers import mask_id_number
 from resettle.notices.models import NoticeType
@@ -50,12 +50,17 @@ PUBLIC_COLUMNS = {
     ("disclosures", "withdrawal_reason"),
     ("disclosures", "snapshot_sha256"),
     ("notices", "number"),
+    # a fixture's line is named by its price-list item (空调移装): the rules' words, not personal
+    ("rule_price_items", "name"),
+    ("household_fixtures", "name"),
 }
 #: Not planted, with the reason: what the requester typed in, or what the system must parse.
 NOT_PLANTED = {
     ("households", "head_id_number"): "needed for the lookup; checked below in every form",
     ("notices", "check_code"): "typed in by who holds the notice",
     ("compensation_rules", "overrun_tiers"): "a parsed rule parameter, not personal data",
+    ("compensation_rules", "signing_reward_tiers"): "a parsed rule parameter, not personal data",
+    ("compensation_rules", "moving_bonus_tiers"): "a parsed rule parameter, not personal data",
     ("plan_nodes", "key"): "an internal identifier the plan links use",
 }
 SKIP_TABLES = {"audit_events"}  # cannot be changed (a trigger refuses): not public either
@@ -65,7 +70,13 @@ MARKER = re.compile(r"MK\d{5}KM")
 def _build_case_files(supervisor):
     site, building = add_site(db.session, floors=2)
     project = add_project(db.session, site_id=site.id)
-    add_rules(project, signing_bonus=Decimal("3000"), note="规则备注")
+    add_rules(
+        project,
+        signing_bonus=Decimal("3000"),
+        note="规则备注",
+        hardship_subsidy=Decimal("2000"),
+        price_list="空调移装,台,300",
+    )
     add_plan(
         db.session,
         project=project,
@@ -121,6 +132,12 @@ def _build_case_files(supervisor):
         for step in household.steps:
             step.note = "x"
         households.append(household)
+    # the catalogue's own text: a hardship reason, a fixture, a free line with its reason
+    households[1].hardship = "低保"
+    households[1].fixtures.append(HouseholdFixture(name="空调移装", quantity=Decimal("2")))
+    add_adjustment(
+        db.session, households[1], label="院内果树", amount=Decimal("800"), reason="x", user=None
+    )
     for household, number in zip(households[3:], ("101", "102"), strict=True):
         unit = flat(building, number)
         unit.household, unit.status = household, UnitStatus.ALLOCATED

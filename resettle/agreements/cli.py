@@ -16,6 +16,7 @@ from resettle.agreements.services import (
 )
 from resettle.audit.services import acting_as
 from resettle.clitools import check_output_folder, household_or_fail, write_reprint
+from resettle.documents.archive import lacking_glyphs
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.translate import gettext as _
@@ -45,16 +46,22 @@ def issue_command(case_number: str, out: Path, draft: bool) -> None:
             if draft:
                 data = draft_agreement_pdf(db.session, household)
                 number = code = ""
+                lacking = lacking_glyphs(
+                    {"head_name": household.head_name, "house_address": household.house_address}
+                )
             else:
                 agreement = issue_agreement(db.session, household, user=None)
                 data = agreement_pdf(agreement)
                 number, code = agreement.number, agreement.check_code
+                lacking = lacking_glyphs(agreement.figures)
         except RuleViolation as exc:
             db.session.rollback()
             raise click.ClickException(str(exc.message)) from None
         db.session.commit()
     out.write_bytes(data)
     click.echo(f"{number}\t{code}" if number else _("draft written to %(path)s", path=str(out)))
+    if lacking:
+        click.echo(f"warning: the PDF font lacks {' '.join(lacking)} (printed as boxes)", err=True)
 
 
 @agreements_cli.command("reprint")

@@ -13,6 +13,7 @@ takes the write lock first), so a double click or two caseworkers at once sign o
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -49,6 +50,7 @@ from resettle.funds.compensation import ZERO, Line
 from resettle.funds.services import (
     SWAP,
     current_rule,
+    due_before_moving,
     facts_of,
     household_money,
     net_before_moving,
@@ -67,6 +69,31 @@ from resettle.translate import gettext as _
 
 #: Most agreements in one printed document (a batch is one PDF with a part per agreement).
 MAX_BATCH = 2000
+#: No payment or moving date of an agreement lies further than this from the day it is drawn
+#: up (a typed 2099 for 2026 would otherwise become a signed, numbered deadline).
+MAX_YEARS_AHEAD = 3
+
+
+def _latest_allowed(issued_on: date) -> date:
+    try:
+        return issued_on.replace(year=issued_on.year + MAX_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return issued_on.replace(year=issued_on.year + MAX_YEARS_AHEAD, day=28)
+
+
+def _not_too_far(day: date, issued_on: date, field: str) -> None:
+    latest = _latest_allowed(issued_on)
+    if day > latest:
+        raise RuleViolation(
+            _(
+                "%(day)s is more than %(n)d years after the agreement is drawn up (latest "
+                "%(latest)s); check the year.",
+                day=day.isoformat(),
+                n=MAX_YEARS_AHEAD,
+                latest=latest.isoformat(),
+            ),
+            field,
+        )
 
 
 #: The lines an agreement fixes: not the temporary allowance (it runs until the handover) and
@@ -138,12 +165,13 @@ def agreement_pdf(agreement: Agreement) -> bytes:
 
 
 def _moving_deadline(
-    session: Session, household: Household, last_due: date, entered: date | None
+    session: Session, household: Household, last_due: date, entered: date | None, issued_on: date
 ) -> tuple[date, bool]:
     """The day the household must have moved out by: the one entered (not before the last
     payment is due: compensate first, move later), else the plan's vacating deadline when it
     is after the last payment, else the project's notice period after that payment."""
     if entered is not None:
+        _not_too_far(entered, issued_on, "moving_deadline")
         if entered < last_due:
             raise RuleViolation(
                 _(
@@ -184,6 +212,8 @@ def _instalments(
                 ),
                 "instalments",
             )
+        for _amount, due in plan:
+            _not_too_far(due, signed_on, "instalments")
         if money(sum((a for a, _d in plan), ZERO)) != before_moving:
             raise RuleViolation(
                 _(
@@ -269,7 +299,9 @@ def agreement_figures(
     before_moving = net_before_moving({line.key: line.amount for line in lines}, facts, terms)
     instalments = _instalments(before_moving, issued_on, rule.compensation_due_days, data)
     last_due = date.fromisoformat(instalments[-1]["due_on"]) if instalments else issued_on
-    moving_by, provisional = _moving_deadline(session, household, last_due, data.moving_deadline)
+    moving_by, provisional = _moving_deadline(
+        session, household, last_due, data.moving_deadline, issued_on
+    )
     return {
         "household_id": household.id,
         "head_name": household.head_name,
@@ -563,7 +595,8 @@ def draft_agreement_pdf(
 
 @dataclass(frozen=True)
 class Drift:
-    """The household's figures now against its agreement in force (a supplement is due)."""
+    """The household's agreed amount now against its agreement in force (for a swap net of
+    the entitled area's price): a supplementary agreement is due."""
 
     number: str
     agreed: Decimal
@@ -574,20 +607,27 @@ class Drift:
         return money(self.now - self.agreed)
 
 
+def _agreed_now(session: Session, household: Household, signed_on: date) -> Decimal | None:
+    """What the household's agreement would say now: its agreed lines under the version it
+    signed, less a swap's entitled area at its price."""
+    computed = household_money(session, household, as_of=signed_on)
+    if computed is None or computed.rule is None:
+        return None
+    total = money(sum((line.amount for line in computed.lines if _agreed(line)), ZERO))
+    terms = terms_of(computed.rule, household.project)
+    return money(total - swap_deduction(facts_of(household), terms))
+
+
 def agreement_drift(session: Session, household: Household) -> Drift | None:
-    """When what the household is owed now (its agreed lines, under the version it signed)
-    differs from its agreement in force, the two amounts; None when they agree or there is
-    no agreement (a change after signing is settled by a supplementary agreement)."""
+    """When what the household is owed now differs from its agreement in force (a change after
+    signing: the area, the appraisal, an item, the entitled area), the two amounts; None when
+    they agree or there is no agreement."""
     in_force = agreement_in_force(session, household.id)
-    if in_force is None:
+    if in_force is None or "net" not in (in_force.figures or {}):
         return None
-    computed = household_money(session, household, as_of=in_force.signed_on)
-    if computed is None:
-        return None
-    lines = [line for line in computed.lines if _agreed(line)]
-    now = money(sum((line.amount for line in lines), ZERO))
-    agreed = money(sum((Decimal(line["amount"]) for line in in_force.figures["lines"]), ZERO))
-    if now == agreed:
+    now = _agreed_now(session, household, in_force.signed_on)
+    agreed = money(Decimal(in_force.figures["net"]))
+    if now is None or now == agreed:
         return None
     return Drift(in_force.number, agreed, now)
 
@@ -636,7 +676,13 @@ def supplement_figures(
             "reason",
         )
     due = today + timedelta(days=int(now["due_days"]))
+    # Less than agreed: money is handed back only where more was paid than is now due
+    owed = due_before_moving(session, household, by=today)
+    refund = money(max(owed.paid - Decimal(now["before_moving"]), ZERO)) if owed else ZERO
     now.update(
+        refund=str(refund),
+        refund_text=_yuan(refund),
+        refund_capitals=_capitals(refund),
         reason=reason,
         amends_number=in_force.number,
         amends_signed_on_text=chinese_date(in_force.signed_on),
@@ -691,15 +737,16 @@ def parse_instalments(text: str | None) -> list[tuple[Decimal, date]]:
     """ "500000, 2026-12-20" per line → [(amount, date)]; a clear message on anything else."""
     plan = []
     for number, raw in enumerate((text or "").splitlines(), start=1):
-        line = raw.strip().replace("，", ",").replace("、", ",")
+        line = unicodedata.normalize("NFKC", raw).strip().replace("、", ",")
         if not line:
             continue
         amount_text, _sep, day_text = line.rpartition(",")
         try:
-            amount = money(Decimal(amount_text.replace(",", "").replace(" ", "")))
+            typed = Decimal(amount_text.replace(",", "").replace(" ", ""))
             day = date.fromisoformat(day_text.strip())
-            if not amount.is_finite():
+            if not typed.is_finite() or typed != money(typed):  # (no third decimal)
                 raise ValueError(line)
+            amount = money(typed)
         except (ArithmeticError, ValueError):
             raise RuleViolation(
                 _(

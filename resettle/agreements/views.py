@@ -26,6 +26,7 @@ from resettle.agreements.services import (
 from resettle.audit.access import audited_download
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
+from resettle.documents.archive import lacking_glyphs
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.households.models import Household
@@ -50,6 +51,18 @@ def agreement_helpers() -> dict[str, Any]:
             current_user.is_authenticated and current_user.role in ISSUERS
         ),
     }
+
+
+def _warn_glyphs(lacking: str) -> None:
+    if lacking:
+        flash(
+            _(
+                "The PDF font has no %(chars)s: they print as empty boxes. Check the name and "
+                "address on the printed agreement and write them in by hand if needed.",
+                chars=" ".join(lacking),
+            ),
+            "warning",
+        )
 
 
 def _household(household_id: int) -> Household:
@@ -98,7 +111,7 @@ def issue(household_id: int):
             ),
             user=current_user,
         )
-        number = agreement.number
+        number, lacking = agreement.number, lacking_glyphs(agreement.figures)
         db.session.commit()
     except RuleViolation as exc:
         return _refused(household_id, exc.message)
@@ -111,6 +124,7 @@ def issue(household_id: int):
         _("The household signed; agreement %(number)s is issued and archived.", number=number),
         "success",
     )
+    _warn_glyphs(lacking)
     return _back(household_id)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from resettle.auth.models import User
 from resettle.chinese import in_chinese
 from resettle.documents.models import ArchivedDocument
-from resettle.pdf import PDF_VARIANT_ARCHIVE, render_pdf_pages
+from resettle.pdf import PDF_VARIANT_ARCHIVE, missing_glyphs, render_pdf_pages
 
 #: The template that lays out many parts (notices, orders) as one document, a page or more each.
 DOCUMENT_TEMPLATE = "notices/pdf/document.html"
@@ -79,3 +79,10 @@ def archive_document(
 def document_is_intact(document: ArchivedDocument) -> bool:
     """The archived bytes still have the SHA-256 recorded when they were issued."""
     return hashlib.sha256(document.pdf).hexdigest() == document.sha256
+
+
+def lacking_glyphs(details: dict[str, Any]) -> str:
+    """Characters of the name and address the PDF font cannot print (empty when all print):
+    the caseworker is told, since a name printed as empty boxes is a wrong name."""
+    text = f"{details.get('head_name', '')}{details.get('house_address', '')}"
+    return "".join(sorted(missing_glyphs(text)))

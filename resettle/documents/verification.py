@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hmac
 import io
+import re
 import unicodedata
 from urllib.parse import urlencode
 
@@ -53,10 +54,12 @@ def normalise_number(typed: str | None) -> str:
     text = "".join(text.split()).translate(_BRACKETS)
     if text and text[-1].isdigit():
         text += "号"
-    return text
+    # a sequence typed with leading zeros (〔2026〕015号) is the printed 〔2026〕15号
+    return re.sub(r"〕0+(?=\d)", "〕", text)
 
 
 def check_code_matches(given: str | None, expected: str) -> bool:
-    """A typed check code against the printed one: constant time, spaces and case aside."""
-    typed = "".join((given or "").split()).upper()
+    """A typed check code against the printed one: constant time, spaces, case and full-width
+    characters aside."""
+    typed = "".join(unicodedata.normalize("NFKC", given or "").split()).upper()
     return hmac.compare_digest(typed.encode(), expected.encode())

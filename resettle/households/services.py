@@ -396,6 +396,17 @@ def update_household(
         raise RuleViolation(
             _("A signed household must keep a compensation mode."), "compensation_mode"
         )
+    if data.compensation_mode != household.compensation_mode:
+        signed_under = _agreement_number(session, household)
+        if signed_under is not None:
+            raise RuleViolation(
+                _(
+                    "The household signed agreement %(number)s for this compensation mode; "
+                    "the mode cannot change under it.",
+                    number=signed_under,
+                ),
+                "compensation_mode",
+            )
     _apply(household, data)
     session.flush()
     _record_confirmed_warnings(session, household, data)
@@ -568,6 +579,15 @@ def record_step(
     return step
 
 
+def _agreement_number(session: Session, household: Household) -> str | None:
+    """The number of the household's agreement, when it signed one in the system."""
+    return session.scalar(
+        sa.select(Agreement.number)
+        .where(Agreement.household_id == household.id, Agreement.amends_id.is_(None))
+        .limit(1)
+    )
+
+
 def undo_last_step(
     session: Session,
     household: Household,
@@ -596,9 +616,7 @@ def undo_last_step(
         )
     undone = household.stage
     if undone == Stage.SIGNED:
-        signed_under = session.scalar(
-            sa.select(Agreement.number).where(Agreement.household_id == household.id).limit(1)
-        )
+        signed_under = _agreement_number(session, household)
         if signed_under is not None:
             raise RuleViolation(
                 _(

@@ -29,6 +29,7 @@ from resettle.documents.archive import (
     RenderedDocument,
     archive_document,
     document_is_intact,
+    lacking_glyphs,
     page_counts,
     render_parts,
 )
@@ -61,7 +62,6 @@ from resettle.notices.types import (
     TEMPLATES,
     format_number,
 )
-from resettle.pdf import missing_glyphs
 from resettle.plans.deadlines import PlanDeadline
 from resettle.translate import gettext as _
 
@@ -160,12 +160,6 @@ def household_notice_details(
     if notice_type == NoticeType.ALLOWANCE and statement is not None:
         details.update(_allowance_fields(statement))
     return details
-
-
-def lacking_glyphs(details: dict[str, Any]) -> str:
-    """Characters of the name and address the PDF font cannot print (empty when all print)."""
-    text = f"{details.get('head_name', '')}{details.get('house_address', '')}"
-    return "".join(sorted(missing_glyphs(text)))
 
 
 # --- rendering and archiving -----------------------------------------------------------------

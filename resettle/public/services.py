@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from resettle.agreements.kinds import AGREEMENT_KIND_LABELS
-from resettle.agreements.services import verify_agreement
+from resettle.agreements.services import agreements_for_household, verify_agreement
 from resettle.audit.services import record_event
 from resettle.calendar import WorkCalendar
 from resettle.clock import OFFICE_TZ
@@ -402,6 +402,7 @@ class VerifiedNotice:
     addressee: str  # masked
     voided_on: date | None = None  # voided (作废): no longer in force
     agreement: bool = False  # an agreement (补偿协议), not a notice
+    supplements: list[str] = field(default_factory=list)  # later supplementary agreements
 
 
 def verified_notice(session: Session, number: str, code: str) -> VerifiedNotice | None:
@@ -418,6 +419,11 @@ def verified_notice(session: Session, number: str, code: str) -> VerifiedNotice 
             issued_on=agreement.signed_on,
             addressee=mask_name((agreement.figures or {}).get("head_name", "")),
             agreement=True,
+            supplements=[
+                later.number
+                for later in agreements_for_household(session, agreement.household_id)
+                if later.id > agreement.id
+            ],
         )
     if notice.type == NoticeType.SUPERVISION:  # addressed to a unit, not a person
         addressee = (notice.details or {}).get("unit", "")

@@ -368,3 +368,54 @@ def test_without_an_agreement_a_swap_household_is_still_owed_net_before_moving(p
     record_step(db.session, household, Stage.SIGNED, TODAY, operator=None, today=TODAY)
     owed = due_before_moving(db.session, household, by=TODAY)
     assert owed.due == Decimal("531200.00")  # 801,200.00 − 90 m² × 3,000
+
+
+def test_a_date_years_ahead_is_a_typo_and_refused(project):
+    household = _household(project)
+    for data in (
+        AgreementInput(instalments=[(Decimal("801200"), date(9999, 12, 31))]),
+        AgreementInput(instalments=[(Decimal("801200"), date(2099, 12, 31))]),
+        AgreementInput(moving_deadline=date(2099, 12, 31)),
+    ):
+        with pytest.raises(RuleViolation) as refused:
+            with db.session.begin_nested():
+                issue_agreement(db.session, household, data, user=None, today=TODAY)
+        assert "2099" in refused.value.message or "9999" in refused.value.message
+    with pytest.raises(RuleViolation):
+        parse_instalments("801200.005, 2025-07-01")  # a third decimal is a typo too
+    assert parse_instalments("８０１２００，２０２５－０７－０１") == [
+        (Decimal("801200.00"), date(2025, 7, 1))
+    ]
+
+
+def test_a_changed_entitled_area_or_mode_after_signing(client, login_as, project, tmp_path):
+
+    household = _household(project, mode=CompensationMode.MIXED, entitled_area=Decimal("50.00"))
+    agreement = issue_agreement(db.session, household, user=None, today=TODAY)
+    household.entitled_area = Decimal("80.00")  # 30 m² more at 3,000 set against it
+    db.session.flush()
+    login_as(Role.CASEWORKER, projects=[project])
+    page = client.get(f"/households/{household.id}").get_data(as_text=True)
+    assert "agreement-drift" in page and "561,200.00" in page  # 801,200 − 80 m² × 3,000
+    supplement = issue_supplement(
+        db.session,
+        household,
+        AgreementInput(reason="应安置面积复核"),
+        user=None,
+        today=TODAY + timedelta(days=1),
+    )
+    assert supplement.figures["difference"] == "-90000.00"
+    assert supplement.figures["refund"] == "0.00"  # nothing was paid: nothing to hand back
+    text = _text(agreement_pdf(supplement), tmp_path)
+    assert "号号" not in text and "退还" not in text and "相应减少" in text
+    assert "80.00 m² × 3,000.00" in text  # the deduction the new net comes from
+    verify = client.get(
+        "/public/verify",
+        query_string={
+            "number": agreement.number.replace("〕", "〕0"),  # a leading zero typed
+            "code": agreement.check_code.translate(
+                {c: c + 0xFEE0 for c in range(0x21, 0x7F)}  # full width
+            ),
+        },
+    ).get_data(as_text=True)
+    assert msg("Genuine agreement") in verify and supplement.number in verify

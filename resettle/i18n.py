@@ -147,6 +147,7 @@ FIELD_LABELS = {
     "appraisal_value": _l("Appraised value (yuan)"),
     "compensation_mode": _l("Compensation mode"),
     "entitled_area": _l("Entitled resettlement area (m²)"),
+    "transit_flat": _l("Transit flat"),
     "selection_order": _l("Selection order number"),
     "caseworker_id": _l("Responsible caseworker"),
     "stage": _l("Stage"),

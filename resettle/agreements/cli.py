@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from resettle.agreements.services import (
+    AgreementInput,
     agreement_by_number,
     agreement_pdf,
     begin_numbering,
@@ -34,7 +35,12 @@ agreements_cli = AppGroup(
     is_flag=True,
     help="Preview the agreement unnumbered (草稿): nothing is signed, numbered or kept.",
 )
-def issue_command(case_number: str, out: Path, draft: bool) -> None:
+@click.option(
+    "--transit-flat",
+    default="",
+    help="A property swap household lent a transit flat (周转房): which one (no allowance).",
+)
+def issue_command(case_number: str, out: Path, draft: bool, transit_flat: str) -> None:
     """Issue the agreement of the household CASE_NO, which signs today (or signed already on
     paper): number, archive, write the PDF to OUT.pdf and print its number and check code."""
     check_output_folder(out)
@@ -44,13 +50,17 @@ def issue_command(case_number: str, out: Path, draft: bool) -> None:
         household = household_or_fail(case_number)
         try:
             if draft:
-                data = draft_agreement_pdf(db.session, household)
+                data = draft_agreement_pdf(
+                    db.session, household, AgreementInput(transit_flat=transit_flat)
+                )
                 number = code = ""
                 lacking = lacking_glyphs(
                     {"head_name": household.head_name, "house_address": household.house_address}
                 )
             else:
-                agreement = issue_agreement(db.session, household, user=None)
+                agreement = issue_agreement(
+                    db.session, household, AgreementInput(transit_flat=transit_flat), user=None
+                )
                 data = agreement_pdf(agreement)
                 number, code = agreement.number, agreement.check_code
                 lacking = lacking_glyphs(agreement.figures)

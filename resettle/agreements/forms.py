@@ -1,7 +1,7 @@
 """Agreement forms: the shape of the input only; the rules are in services."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, TextAreaField
+from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from resettle.translate import lazy_gettext as _l
@@ -22,6 +22,15 @@ class IssueAgreementForm(FlaskForm):
         description=_l(
             "Empty: the plan's vacating deadline, or the project's notice period after the "
             "last payment. Never before the last payment."
+        ),
+    )
+
+    transit_flat = StringField(
+        _l("Transit flat (周转房), for a property swap"),
+        validators=[Optional(), Length(max=200)],
+        description=_l(
+            "Empty: the household arranges its own transition and is paid the temporary "
+            "allowance. Otherwise the transit flat the office lends (then no allowance)."
         ),
     )
 

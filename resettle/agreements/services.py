@@ -106,11 +106,14 @@ def _agreed(line: Line) -> bool:
 class AgreementInput:
     """What the caseworker decides on the issue form: the instalments of the payment before
     moving (none: one instalment), a moving deadline (none: by the plan and the project's
-    notice period), and for a supplement its reason."""
+    notice period), a swap's transit flat, and for a supplement its reason."""
 
     instalments: list[tuple[Decimal, date]] = field(default_factory=list)
     moving_deadline: date | None = None
     reason: str = ""
+    # A swap household's transition: the transit flat (周转房) it is lent; empty, it arranges
+    # its own and is paid the temporary allowance.
+    transit_flat: str = ""
 
 
 def _yuan(amount: Decimal) -> str:
@@ -263,6 +266,7 @@ def _swap_terms(household: Household, terms: Any) -> dict[str, Any]:
             for m, f in terms.overrun_tiers
         ),
         "moving_again": _yuan(money(household.legal_area * terms.moving_per_m2)),
+        "transit_flat": household.transit_flat or "",
     }
 
 
@@ -488,6 +492,16 @@ def _part(
     """Sign the household today (unless its signing was recorded already) and draw up its
     agreement's figures."""
     signed_on = _ready(session, household)
+    transit = " ".join((data.transit_flat or "").split())
+    if transit:
+        if household.compensation_mode not in SWAP:
+            raise RuleViolation(
+                _("Only a property swap household has a transition and a transit flat."),
+                "transit_flat",
+            )
+        if len(transit) > 200:
+            raise RuleViolation(_("At most 200 characters."), "transit_flat")
+        household.transit_flat = transit
     if signed_on is None:
         record_step(session, household, Stage.SIGNED, today, operator=user, today=today)
         signed_on = today

@@ -108,6 +108,7 @@ def issue(household_id: int):
             AgreementInput(
                 instalments=parse_instalments(form.instalments.data),
                 moving_deadline=form.moving_deadline.data,
+                transit_flat=form.transit_flat.data or "",
             ),
             user=current_user,
         )

@@ -103,6 +103,7 @@ class Facts:
     hardship: str | None = None  # why the household qualifies for the hardship subsidy
     fixtures: tuple[tuple[str, Decimal], ...] = ()  # (price-list item, quantity)
     adjustments: tuple[Adjustment, ...] = ()
+    transit_flat: bool = False  # lent a transit flat (周转房): no temporary allowance
 
 
 def parse_tiers(text: str) -> tuple[tuple[int, Decimal], ...]:
@@ -322,7 +323,7 @@ def amounts(facts: Facts, terms: Terms, *, until: date) -> dict[str, Decimal]:
     if facts.swap and facts.flat_area is not None and facts.entitled_area is not None:
         for key, m2, price in flat_parts(facts.flat_area, facts.entitled_area, terms):
             out[key] = -money(m2 * price)
-    if facts.swap and facts.vacated_on is not None:
+    if facts.swap and facts.vacated_on is not None and not facts.transit_flat:
         end = facts.handed_over_on or until
         for key, first, last, factor in allowance_parts(facts.vacated_on, end, terms):
             out[key] = money(
@@ -475,7 +476,7 @@ def compute(facts: Facts, terms: Terms, *, until: date) -> list[Line]:
                     f"−({_m2(m2)} × {format_money(price)} {yuan_m2}) = {_yuan(amount[key])}",
                 )
             )
-    if facts.swap and facts.vacated_on is not None:
+    if facts.swap and facts.vacated_on is not None and not facts.transit_flat:
         end = facts.handed_over_on or until
         rate = terms.temporary_per_m2_month
         per_month = _("yuan/m²/month")

@@ -459,6 +459,7 @@ FACT_COLUMNS = (
     Household.appraisal_unit_price,
     Household.appraisal_value,
     Household.entitled_area,
+    Household.transit_flat,
 )
 
 
@@ -475,6 +476,7 @@ def facts_from(household: Any, done: dict[Stage, date], flat_areas: list[Decimal
         signed_on=done.get(Stage.SIGNED),
         vacated_on=done.get(Stage.VACATED),
         handed_over_on=done.get(Stage.HANDED_OVER),
+        transit_flat=bool(household.transit_flat),
     )
 
 
@@ -678,7 +680,7 @@ def allowance_statement(
     rules)."""
     as_of = as_of or clock.today()
     facts = facts_of(household)
-    if not facts.swap or facts.vacated_on is None:
+    if not facts.swap or facts.vacated_on is None or facts.transit_flat:
         return None  # before looking for the rules
     rule = household.rule or current_rule(session, household.project_id, as_of)
     if rule is None:
@@ -716,7 +718,7 @@ def allowance_figures(
     """The allowance figures from plain facts, terms and what was paid (no formula lines):
     accrued to `as_of` (or the handover), due, and the whole months the payments cover."""
     vacated_on = facts.vacated_on
-    if not facts.swap or vacated_on is None:
+    if not facts.swap or vacated_on is None or facts.transit_flat:
         return None
     end = facts.handed_over_on or as_of
     accrued = money(
@@ -1134,6 +1136,7 @@ def _plan_households(  # noqa: ANN001
                 signed_on=signed,
                 vacated_on=vacated,
                 handed_over_on=None,
+                transit_flat=bool(row.transit_flat),
             ),
             row,
             fixtures.get(hid, []),
@@ -1161,6 +1164,8 @@ def _plan_households(  # noqa: ANN001
             continue
         second_moving = money(area * household_terms.moving_per_m2)
         bucket(month_index(handover)).planned += second_moving
+        if facts.transit_flat:  # lent a transit flat: no temporary allowance
+            continue
         per_month = area * household_terms.temporary_per_m2_month
         start = month_index(vacated)
         for _key, first, last, factor in allowance_parts(vacated, handover, household_terms):

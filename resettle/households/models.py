@@ -61,6 +61,9 @@ class Household(db.Model):
         str_enum(CompensationMode, "compensation_mode")
     )
     entitled_area: Mapped[Decimal | None] = mapped_column(Area)
+    # The transition (过渡) of a swap household: None, self-arranged with the temporary
+    # allowance; else the transit flat (周转房) the office lends it, and no allowance is paid.
+    transit_flat: Mapped[str | None] = mapped_column(sa.String(200))
     selection_order: Mapped[int | None]
     stage: Mapped[Stage] = mapped_column(
         str_enum(Stage, "household_stage"), default=Stage.SURVEYED, index=True

@@ -419,3 +419,45 @@ def test_a_changed_entitled_area_or_mode_after_signing(client, login_as, project
         },
     ).get_data(as_text=True)
     assert msg("Genuine agreement") in verify and supplement.number in verify
+
+
+def test_a_transit_flat_is_agreed_and_then_no_allowance_accrues(project, tmp_path):
+    from resettle.funds.services import allowance_statement
+
+    money_household = _household(project)
+    with pytest.raises(RuleViolation):
+        with db.session.begin_nested():
+            issue_agreement(
+                db.session,
+                money_household,
+                AgreementInput(transit_flat="东城区周转房3号楼201"),
+                user=None,
+                today=TODAY,
+            )
+    household = _household(project, mode=CompensationMode.SWAP)
+    agreement = issue_agreement(
+        db.session,
+        household,
+        AgreementInput(transit_flat="  东城区周转房3号楼 201 "),
+        user=None,
+        today=TODAY,
+    )
+    assert household.transit_flat == "东城区周转房3号楼 201"
+    text = _text(agreement_pdf(agreement), tmp_path)
+    assert "周转房（东城区周转房3号楼 201）" in text and "不发放临时安置费" in text
+    record_payment(
+        db.session,
+        household,
+        kind=PaymentKind.COMPENSATION,
+        amount=agreement.before_moving,
+        paid_on=TODAY,
+        voucher_number="PZ-T",
+        payee=household.head_name,
+        operator=None,
+        today=TODAY,
+    )
+    record_step(db.session, household, Stage.VACATED, TODAY, operator=None, today=TODAY)
+    later = TODAY + timedelta(days=200)
+    assert allowance_statement(db.session, household, as_of=later) is None
+    lines = household_money(db.session, household, as_of=later).lines
+    assert not [line for line in lines if line.key.startswith("allowance")]

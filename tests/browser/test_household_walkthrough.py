@@ -64,11 +64,12 @@ def test_caseworker_walks_a_household_from_survey_to_closed(live_server, page):
     page.get_by_role("button", name="登记环节").click()
     expect(page.get_by_text("先补偿、后搬迁")).to_be_visible()
     page.get_by_label("款项类型").select_option(label="征收补偿款")
-    page.get_by_label("金额（元）").fill("853200.00")
+    page.get_by_label("金额（元）").fill("500000.00")
     page.get_by_label("凭证号").fill("PZ-BROWSER-001")
     page.get_by_role("button", name="登记支付").click()
     expect(page.get_by_role("status")).to_contain_text("支付已登记")
-    # the house's value alone is not compensation in full: the moving allowance is due too
+    # a part is not compensation in full: the rest of what is due before moving (for a swap,
+    # net of the entitled area's price) must be paid first
     page.get_by_label("要登记的环节").select_option(label="腾空交房")
     page.get_by_role("button", name="登记环节").click()
     refusal = page.get_by_text("还需支付")

@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from resettle import clock
 from resettle.agreements import bp
 from resettle.agreements.forms import IssueAgreementForm, SupplementForm
 from resettle.agreements.kinds import AGREEMENT_KIND_LABELS
@@ -29,6 +30,7 @@ from resettle.auth.policy import logged_in, role_required
 from resettle.documents.archive import lacking_glyphs
 from resettle.errors import RuleViolation
 from resettle.extensions import db
+from resettle.funds.services import due_before_moving
 from resettle.households.models import Household
 from resettle.notices.views import pdf_response
 from resettle.translate import gettext as _
@@ -45,6 +47,9 @@ def agreement_helpers() -> dict[str, Any]:
             db.session, household_id
         ),
         "agreement_drift": lambda household: agreement_drift(db.session, household),
+        "before_moving_now": lambda household: due_before_moving(
+            db.session, household, by=clock.today()
+        ),
         "agreement_form": IssueAgreementForm,
         "supplement_form": SupplementForm,
         "can_issue_agreements": lambda: (

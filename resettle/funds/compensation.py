@@ -323,6 +323,8 @@ def amounts(facts: Facts, terms: Terms, *, until: date) -> dict[str, Decimal]:
     if facts.swap and facts.flat_area is not None and facts.entitled_area is not None:
         for key, m2, price in flat_parts(facts.flat_area, facts.entitled_area, terms):
             out[key] = -money(m2 * price)
+    elif facts.swap and facts.entitled_area is not None:  # no flat yet: the entitled area
+        out["flat_entitled"] = -money(facts.entitled_area * terms.price_within_entitled)
     if facts.swap and facts.vacated_on is not None and not facts.transit_flat:
         end = facts.handed_over_on or until
         for key, first, last, factor in allowance_parts(facts.vacated_on, end, terms):
@@ -476,6 +478,16 @@ def compute(facts: Facts, terms: Terms, *, until: date) -> list[Line]:
                     f"−({_m2(m2)} × {format_money(price)} {yuan_m2}) = {_yuan(amount[key])}",
                 )
             )
+    elif "flat_entitled" in amount:
+        lines.append(
+            Line(
+                "flat_entitled",
+                _("New flat, the entitled area (until a flat is chosen)"),
+                amount["flat_entitled"],
+                f"−({_m2(facts.entitled_area)} × {format_money(terms.price_within_entitled)} "
+                f"{yuan_m2}) = {_yuan(amount['flat_entitled'])}",
+            )
+        )
     if facts.swap and facts.vacated_on is not None and not facts.transit_flat:
         end = facts.handed_over_on or until
         rate = terms.temporary_per_m2_month

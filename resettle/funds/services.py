@@ -402,12 +402,14 @@ class Balance(enum.StrEnum):
     PAYABLE = "payable"  # 应付: the office still owes the household
     RECEIVABLE = "receivable"  # 应收: the household owes the office (a larger flat, overpaid)
     SETTLED = "settled"  # 已结清
+    ESTIMATE = "estimate"  # not signed yet: nothing is owed either way until it signs
 
 
 BALANCE_LABELS = {
     Balance.PAYABLE: _l("Payable to the household"),
     Balance.RECEIVABLE: _l("Receivable from the household"),
     Balance.SETTLED: _l("Settled: nothing owed either way"),
+    Balance.ESTIMATE: _l("Not signed yet: nothing is owed until the agreement"),
 }
 
 
@@ -423,6 +425,8 @@ class HouseholdMoney:
 
     @property
     def balance(self) -> Balance:
+        if self.estimate and not self.paid:
+            return Balance.ESTIMATE
         if self.outstanding > 0:
             return Balance.PAYABLE
         return Balance.RECEIVABLE if self.outstanding < 0 else Balance.SETTLED

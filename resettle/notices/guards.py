@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from resettle import clock
+from resettle.agreements.models import Agreement
 from resettle.errors import RuleViolation
 from resettle.funds.services import AllowanceStatement, allowance_statement
 from resettle.households import stages
@@ -62,6 +63,26 @@ DEADLINE_STAGES = {
 #: How the date a notice asks for was set, when not from the plan (PlanDeadline.node).
 BY_NOTICE_PERIOD = "(notice period)"
 BY_CASEWORKER = "(entered)"
+BY_AGREEMENT = "(agreement)"
+
+
+def agreed_moving(session: Session, household: Household) -> tuple[str, date, bool] | None:
+    """The number of the household's agreement in force, the moving deadline it sets, and
+    whether that date is provisional."""
+    row = session.execute(
+        sa.select(Agreement.number, Agreement.figures)
+        .where(Agreement.household_id == household.id)
+        .order_by(Agreement.id.desc())
+        .limit(1)
+    ).first()
+    if row is None or not (row.figures or {}).get("moving_deadline"):
+        return None
+    figures = row.figures
+    return (
+        row.number,
+        date.fromisoformat(figures["moving_deadline"]),
+        bool(figures.get("moving_deadline_provisional")),
+    )
 
 
 def project_period_end(session: Session, household: Household, today: date) -> PlanDeadline:
@@ -100,7 +121,23 @@ def asked_deadline(
                 ),
                 "deadline",
             )
+        agreed = agreed_moving(session, household) if stage == Stage.VACATED else None
+        if agreed is not None and data.deadline < agreed[1]:
+            raise RuleViolation(
+                _(
+                    "Household %(case)s: agreement %(number)s lets it move by %(date)s; a "
+                    "notice cannot ask for an earlier date.",
+                    case=household.case_number,
+                    number=agreed[0],
+                    date=agreed[1].isoformat(),
+                ),
+                "deadline",
+            )
         return PlanDeadline(data.deadline, provisional=False, node=BY_CASEWORKER)
+    if stage == Stage.VACATED:  # the agreement's date binds, not the plan's
+        agreed = agreed_moving(session, household)
+        if agreed is not None and agreed[1] >= today:
+            return PlanDeadline(agreed[1], provisional=agreed[2], node=BY_AGREEMENT)
     due = deadlines.get(stage)
     if due is None or due.deadline >= today:
         return due

@@ -51,6 +51,7 @@ from resettle.idnumbers import mask_id_number
 from resettle.notices.guards import (
     DEADLINE_STAGES,
     NoticeInput,
+    agreed_moving,
     asked_deadline,
     check_not_twice,
     check_notice,
@@ -125,6 +126,7 @@ def household_notice_details(
     data: NoticeInput,
     *,
     statement: AllowanceStatement | None = None,
+    agreement_number: str = "",
 ) -> dict[str, Any]:
     """The plain data a household notice prints (and keeps for /verify): no full ID number."""
     project = household.project
@@ -138,6 +140,7 @@ def household_notice_details(
         "project_code": project.code,
         "decision_number": project.decision_number or "",
         "decision_date_text": chinese_date(project.decision_date),
+        "agreement_number": agreement_number,
     }
     stage = DEADLINE_STAGES.get(notice_type)
     details.update(_deadline_fields(deadlines.get(stage) if stage else None))
@@ -269,6 +272,14 @@ def _statement(
         return allowance_statement(session, household, as_of=today)
 
 
+def _agreement_number(session: Session, household: Household, notice_type: NoticeType) -> str:
+    """The agreement a vacating notice refers to (empty without one in the system)."""
+    if notice_type != NoticeType.VACATING:
+        return ""
+    agreed = agreed_moving(session, household)
+    return agreed[0] if agreed else ""
+
+
 def _asking(
     session: Session,
     household: Household,
@@ -307,6 +318,7 @@ def issue_notice(
         deadlines,
         data,
         statement=_statement(session, household, notice_type, today),
+        agreement_number=_agreement_number(session, household, notice_type),
     )
     drafts = draft_notices(session, notice_type, [details], [household.id], issued_on=today)
     made_at = utcnow()
@@ -389,6 +401,7 @@ def issue_batch(
                 deadlines,
                 single,
                 statement=_statement(session, household, notice_type, today),
+                agreement_number=_agreement_number(session, household, notice_type),
             )
         )
     if refused:

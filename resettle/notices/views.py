@@ -21,7 +21,7 @@ from resettle.funds.services import allowance_statement
 from resettle.households.models import CompensationMode, Household, Stage
 from resettle.notices import bp
 from resettle.notices.forms import BatchForm, IssueNoticeForm, VoidForm
-from resettle.notices.guards import BY_NOTICE_PERIOD
+from resettle.notices.guards import BY_AGREEMENT, BY_NOTICE_PERIOD
 from resettle.notices.models import Notice, NoticeType
 from resettle.notices.services import (
     HOUSEHOLD_TYPES,
@@ -185,6 +185,11 @@ def issue(household_id: int):
             )
             if due is None:
                 asks[notice_type.value] = ""
+            elif due.node == BY_AGREEMENT:
+                asks[notice_type.value] = _(
+                    "asks for %(date)s (the moving deadline of the household's agreement)",
+                    date=due.deadline.isoformat(),
+                )
             elif due.node != BY_NOTICE_PERIOD:
                 asks[notice_type.value] = _(
                     "asks for %(date)s (the plan's deadline)", date=due.deadline.isoformat()

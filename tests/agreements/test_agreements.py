@@ -461,3 +461,51 @@ def test_a_transit_flat_is_agreed_and_then_no_allowance_accrues(project, tmp_pat
     assert allowance_statement(db.session, household, as_of=later) is None
     lines = household_money(db.session, household, as_of=later).lines
     assert not [line for line in lines if line.key.startswith("allowance")]
+
+
+def test_a_vacating_notice_asks_for_the_agreements_date_and_names_it(project, tmp_path):
+    from resettle.notices.guards import NoticeInput
+    from resettle.notices.models import NoticeType
+    from resettle.notices.services import issue_notice, notice_pdf
+
+    household = _household(project, mode=CompensationMode.SWAP)
+    agreement = issue_agreement(db.session, household, user=None, today=TODAY)
+    moving = agreement.figures["moving_deadline"]
+    with pytest.raises(RuleViolation) as refused:
+        with db.session.begin_nested():
+            issue_notice(
+                db.session,
+                household,
+                NoticeType.VACATING,
+                NoticeInput(deadline=TODAY + timedelta(days=3)),
+                user=None,
+                today=TODAY,
+            )
+    assert agreement.number in refused.value.message
+    notice = issue_notice(db.session, household, NoticeType.VACATING, user=None, today=TODAY)
+    assert notice.details["deadline"] == moving
+    assert notice.details["agreement_number"] == agreement.number
+    text = _text(notice_pdf(notice), tmp_path)
+    assert agreement.number in text and "/public/verify" in text
+
+
+def test_before_signing_nothing_is_owed_and_a_swap_shows_its_flat_price(project):
+    household = _household(project, mode=CompensationMode.SWAP)
+    money = household_money(db.session, household, as_of=TODAY)
+    assert money.balance.value == "estimate"
+    flat = next(line for line in money.lines if line.key == "flat_entitled")
+    assert flat.amount == Decimal("-270000.00") and "90.00 m² × 3,000.00" in flat.formula
+    agreement = issue_agreement(db.session, household, user=None, today=TODAY)
+    record_payment(
+        db.session,
+        household,
+        kind=PaymentKind.COMPENSATION,
+        amount=agreement.before_moving,
+        paid_on=TODAY,
+        voucher_number="PZ-N",
+        payee=household.head_name,
+        operator=None,
+        today=TODAY,
+    )
+    settled = household_money(db.session, household, as_of=TODAY)
+    assert settled.outstanding == 0 and settled.balance.value == "settled"

@@ -4,8 +4,10 @@ households need a flat), households at every stage."""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from faker import Faker
@@ -554,7 +556,7 @@ def _make_money(
     moving allowance and bonus."""
     from resettle.db import money
     from resettle.funds.compensation import signing_reward
-    from resettle.funds.models import Payment, PaymentKind, SourceKind
+    from resettle.funds.models import PaymentKind, SourceKind
     from resettle.funds.services import (
         RuleData,
         add_fund_source,
@@ -597,18 +599,7 @@ def _make_money(
                     (PaymentKind.MOVING_ALLOWANCE, moving, "BQ"),
                     (PaymentKind.BONUS, bonus, "JL"),
                 )
-                for kind, amount, voucher in parts:
-                    if amount > 0:
-                        session.add(
-                            Payment(
-                                household=household,
-                                kind=kind,
-                                amount=amount,
-                                paid_on=paid_on,
-                                voucher_number=f"{project.code}-{voucher}-{household.id:05d}",
-                                payee=household.head_name,
-                            )
-                        )
+                _pay(session, household, parts, paid_on, f"{project.code}-{{}}-{household.id:05d}")
     session.flush()
     _settle_demo_households(session, projects)
 
@@ -617,7 +608,7 @@ def _settle_demo_households(session: Session, projects: list[ExpropriationProjec
     """A settled (结算办证) or closed case owes nothing either way: on its settlement day the
     temporary allowance accrued is paid, and the rest of the difference paid out (差价结算) or
     received from the household (收款), so its balance reads 已结清."""
-    from resettle.funds.models import Payment, PaymentKind
+    from resettle.funds.models import PaymentKind
     from resettle.funds.services import household_money
 
     settled = session.scalars(
@@ -643,19 +634,33 @@ def _settle_demo_households(session: Session, projects: list[ExpropriationProjec
             parts.append((PaymentKind.SETTLEMENT, rest, "JS"))
         elif rest < 0:
             parts.append((PaymentKind.RECEIPT, -rest, "SK"))
-        for kind, amount, voucher in parts:
-            if amount > 0:
-                session.add(
-                    Payment(
-                        household=household,
-                        kind=kind,
-                        amount=amount,
-                        paid_on=day,
-                        voucher_number=f"{household.case_number}-{voucher}",
-                        payee=household.head_name,
-                    )
-                )
+        _pay(session, household, parts, day, f"{household.case_number}-{{}}")
         session.flush()
+
+
+def _pay(
+    session: Session,
+    household: Household,
+    parts: Sequence[tuple[Any, Decimal, str]],
+    day: date,
+    voucher: str,
+) -> None:
+    """The demo's payments of a household on a day: (kind, amount, voucher code) each, the
+    voucher number made from `voucher` with the code in its {}; nothing for an amount of 0."""
+    from resettle.funds.models import Payment
+
+    for kind, amount, code in parts:
+        if amount > 0:
+            session.add(
+                Payment(
+                    household=household,
+                    kind=kind,
+                    amount=amount,
+                    paid_on=day,
+                    voucher_number=voucher.format(code),
+                    payee=household.head_name,
+                )
+            )
 
 
 #: How many of each project's most recently signed households (not vacated yet) get their

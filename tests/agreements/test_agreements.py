@@ -126,7 +126,7 @@ def test_no_date_in_the_agreement_is_before_the_day_it_is_issued(project):
     assert moving == date(2025, 11, 7)  # 24 Oct + 10 working days
 
 
-def test_a_reprint_is_byte_identical_and_the_amounts_survive_a_rule_change(project, app):
+def test_a_reprint_is_byte_identical_and_the_amounts_survive_a_rule_change(project, app, tmp_path):
     household = _household(project)
     agreement = issue_agreement(db.session, household, user=None, today=TODAY)
     first = agreement_pdf(agreement)
@@ -148,7 +148,7 @@ def test_a_reprint_is_byte_identical_and_the_amounts_survive_a_rule_change(proje
         "801200.00"
     )
     runner = app.test_cli_runner()
-    out = app.instance_path + "/reprint-test.pdf"
+    out = str(tmp_path / "reprint-test.pdf")
     result = runner.invoke(args=["agreements", "reprint", "东征货协(2025)1", out])
     assert result.exit_code == 0, result.output
     with open(out, "rb") as printed:

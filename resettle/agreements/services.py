@@ -58,7 +58,7 @@ from resettle.funds.services import (
     terms_of,
 )
 from resettle.households import stages
-from resettle.households.models import Household, Stage
+from resettle.households.models import CaseStep, Household, Stage
 from resettle.households.services import record_step, step_for
 from resettle.i18n import format_money
 from resettle.idnumbers import mask_id_number
@@ -486,6 +486,16 @@ def _store(
     return agreements
 
 
+def _bind_moving_deadline(household: Household, day: date) -> None:
+    """The agreed moving deadline becomes the household's own deadline for vacating (it wins
+    over the plan's on every page, list and notice), unless it has vacated already."""
+    step = step_for(household, Stage.VACATED)
+    if step is None:
+        household.steps.append(CaseStep(stage=Stage.VACATED, deadline=day))
+    elif step.actual_date is None:
+        step.deadline = day
+
+
 def _part(
     session: Session, household: Household, data: AgreementInput, *, user: User | None, today: date
 ) -> _Part:
@@ -506,6 +516,7 @@ def _part(
         record_step(session, household, Stage.SIGNED, today, operator=user, today=today)
         signed_on = today
     figures = agreement_figures(session, household, data, signed_on=signed_on, issued_on=today)
+    _bind_moving_deadline(household, date.fromisoformat(figures["moving_deadline"]))
     return _Part(
         household=household,
         kind=kind_for(household.compensation_mode),
@@ -734,6 +745,7 @@ def issue_supplement(
             _("The household has no agreement yet; issue its agreement first."), "household"
         )
     figures = supplement_figures(session, household, in_force, data, today=today)
+    _bind_moving_deadline(household, date.fromisoformat(figures["moving_deadline"]))
     part = _Part(
         household=household,
         kind=AgreementKind.SUPPLEMENT,

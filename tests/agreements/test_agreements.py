@@ -96,6 +96,8 @@ def test_signing_issues_the_numbered_agreement_with_lines_capitals_and_deadlines
         }
     ]
     assert agreement.figures["moving_deadline"] == "2025-08-29"  # the plan's, after the payment
+    vacating = next(s for s in household.steps if s.stage == Stage.VACATED)
+    assert vacating.deadline == date(2025, 8, 29)  # the household's own deadline from now on
     assert "id_number" not in agreement.figures  # the full ID is printed, never kept
     text = _text(agreement_pdf(agreement), tmp_path)
     for printed in (

@@ -22,11 +22,8 @@ from flask_migrate import upgrade  # noqa: E402
 
 from bench._data import GIVEN, SURNAMES  # noqa: E402
 from resettle import create_app  # noqa: E402
-from resettle.agreements.services import (  # noqa: E402
-    begin_numbering,
-    issue_agreement,
-    issue_agreements,
-)
+from resettle.agreements.services import issue_agreement, issue_agreements  # noqa: E402
+from resettle.documents.numbers import begin_numbering  # noqa: E402
 from resettle.extensions import db  # noqa: E402
 from resettle.funds.services import RuleData, create_rule_version  # noqa: E402
 from resettle.households.models import CaseStep, Household, Stage  # noqa: E402

@@ -11,13 +11,13 @@ from resettle.agreements.services import (
     AgreementInput,
     agreement_by_number,
     agreement_pdf,
-    begin_numbering,
     draft_agreement_pdf,
     issue_agreement,
 )
 from resettle.audit.services import acting_as
 from resettle.clitools import check_output_folder, household_or_fail, write_reprint
 from resettle.documents.archive import lacking_glyphs
+from resettle.documents.numbers import begin_numbering
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.translate import gettext as _

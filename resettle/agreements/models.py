@@ -82,3 +82,14 @@ class Agreement(db.Model):
     @property
     def sha256(self) -> str:
         return self.document.sha256
+
+
+def latest_agreement(household_id: int, *columns: Any) -> sa.Select:
+    """The household's agreement in force: the latest of its agreement and supplements (its
+    row, or the `columns` asked for). One query for every domain that needs it."""
+    return (
+        sa.select(*(columns or (Agreement,)))
+        .where(Agreement.household_id == household_id)
+        .order_by(Agreement.id.desc())
+        .limit(1)
+    )

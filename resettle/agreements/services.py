@@ -31,14 +31,14 @@ from resettle.agreements.kinds import (
     format_number,
     kind_for,
 )
-from resettle.agreements.models import Agreement, AgreementKind
+from resettle.agreements.models import Agreement, AgreementKind, latest_agreement
 from resettle.auth.models import User
 from resettle.chinese import in_chinese
 from resettle.db import money, utcnow
 from resettle.documents.archive import archive_document, page_counts, render_parts
 from resettle.documents.capitals import amount_in_capitals
 from resettle.documents.dates import chinese_date
-from resettle.documents.numbers import begin_numbering, new_check_code, next_sequences  # noqa: F401
+from resettle.documents.numbers import new_check_code, next_sequences
 from resettle.documents.verification import (
     check_code_matches,
     normalise_number,
@@ -116,10 +116,6 @@ class AgreementInput:
     transit_flat: str = ""
 
 
-def _yuan(amount: Decimal) -> str:
-    return f"{format_money(amount)}"
-
-
 def _capitals(amount: Decimal) -> str:
     return amount_in_capitals(abs(amount))
 
@@ -138,12 +134,7 @@ def agreements_for_household(session: Session, household_id: int) -> list[Agreem
 
 def agreement_in_force(session: Session, household_id: int) -> Agreement | None:
     """The latest of the household's agreement and its supplements: the figures that hold."""
-    return session.scalar(
-        sa.select(Agreement)
-        .where(Agreement.household_id == household_id)
-        .order_by(Agreement.id.desc())
-        .limit(1)
-    )
+    return session.scalar(latest_agreement(household_id))
 
 
 def agreement_by_number(session: Session, number: str) -> Agreement | None:
@@ -231,7 +222,7 @@ def _instalments(
         {
             "n": index,
             "amount": str(amount),
-            "amount_text": _yuan(amount),
+            "amount_text": format_money(amount),
             "capitals": _capitals(amount),
             "due_on": due.isoformat(),
             "due_text": chinese_date(due),
@@ -252,20 +243,20 @@ def _swap_terms(household: Household, terms: Any) -> dict[str, Any]:
         "price_band": format_money(terms.price_first_band),
         "price_beyond": format_money(terms.price_beyond_band),
         "deduction": str(deduction),
-        "deduction_text": _yuan(deduction),
+        "deduction_text": format_money(deduction),
         "deduction_formula": (
             f"{entitled:,.2f} m² × {format_money(terms.price_within_entitled)} 元/m²"
-            f" = {_yuan(deduction)} 元"
+            f" = {format_money(deduction)} 元"
         ),
         "site_name": household.project.site.name if household.project.site else "",
         "transition_months": terms.transition_months,
         "allowance_rate": format_money(terms.temporary_per_m2_month),
-        "allowance_month": _yuan(money(household.legal_area * terms.temporary_per_m2_month)),
+        "allowance_month": format_money(money(household.legal_area * terms.temporary_per_m2_month)),
         "overrun": ", ".join(
             _("from overdue month %(m)d ×%(f)s", m=m, f=f"{f.normalize():f}")
             for m, f in terms.overrun_tiers
         ),
-        "moving_again": _yuan(money(household.legal_area * terms.moving_per_m2)),
+        "moving_again": format_money(money(household.legal_area * terms.moving_per_m2)),
         "transit_flat": household.transit_flat or "",
     }
 
@@ -325,21 +316,21 @@ def agreement_figures(
                 "key": line.key,
                 "label": line.label,
                 "amount": str(line.amount),
-                "amount_text": _yuan(line.amount),
+                "amount_text": format_money(line.amount),
                 "formula": line.formula,
             }
             for line in lines
         ],
         "total": str(total),
-        "total_text": _yuan(total),
+        "total_text": format_money(total),
         "total_capitals": _capitals(total),
         "swap": swap_terms,
         "net": str(net),
-        "net_text": _yuan(abs(net)),
+        "net_text": format_money(abs(net)),
         "net_capitals": _capitals(net),
         "net_owed_by_household": net < 0,
         "before_moving": str(before_moving),
-        "before_moving_text": _yuan(before_moving),
+        "before_moving_text": format_money(before_moving),
         "before_moving_capitals": _capitals(before_moving),
         "instalments": instalments,
         "due_days": rule.compensation_due_days,
@@ -407,18 +398,18 @@ def _store(
 ) -> list[Agreement]:
     """Number the parts (consecutively per kind), render them as one archived document, and
     keep one Agreement row per part."""
+    counts = {kind: sum(1 for p in parts if p.kind == kind) for kind in AgreementKind}
+    following = {
+        kind: next_sequences(session, kind.value, issued_on.year, count)
+        for kind, count in counts.items()
+        if count
+    }
     numbered: list[tuple[_Part, int, str, str]] = []
-    for kind in AgreementKind:
-        of_kind = [p for p in parts if p.kind == kind]
-        if not of_kind:
-            continue
-        first = next_sequences(session, kind.value, issued_on.year, len(of_kind))
-        for offset, part in enumerate(of_kind):
-            sequence = first + offset
-            numbered.append(
-                (part, sequence, format_number(kind, issued_on.year, sequence), new_check_code())
-            )
-    numbered.sort(key=lambda item: parts.index(item[0]))
+    for part in parts:  # in the parts' order, each kind counting on from its first number
+        sequence = following[part.kind]
+        following[part.kind] += 1
+        number = format_number(part.kind, issued_on.year, sequence)
+        numbered.append((part, sequence, number, new_check_code()))
     entries = []
     for part, _sequence, number, code in numbered:
         url = verify_url(number, code)
@@ -706,7 +697,7 @@ def supplement_figures(
     refund = money(max(owed.paid - Decimal(now["before_moving"]), ZERO)) if owed else ZERO
     now.update(
         refund=str(refund),
-        refund_text=_yuan(refund),
+        refund_text=format_money(refund),
         refund_capitals=_capitals(refund),
         reason=reason,
         amends_number=in_force.number,
@@ -716,7 +707,7 @@ def supplement_figures(
         old_net=old["net"],
         old_net_text=old["net_text"],
         difference=str(difference),
-        difference_text=_yuan(abs(difference)),
+        difference_text=format_money(abs(difference)),
         difference_capitals=_capitals(difference),
         difference_to_household=difference > 0,
         difference_due_text=chinese_date(due),

@@ -18,7 +18,6 @@ from resettle.agreements.services import (
     agreement_drift,
     agreement_pdf,
     agreements_for_household,
-    begin_numbering,
     draft_agreement_pdf,
     issue_agreement,
     issue_supplement,
@@ -28,6 +27,7 @@ from resettle.audit.access import audited_download
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
 from resettle.documents.archive import lacking_glyphs
+from resettle.documents.numbers import begin_numbering
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.funds.services import due_before_moving

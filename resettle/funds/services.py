@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from resettle import clock
-from resettle.agreements.models import Agreement
+from resettle.agreements.models import Agreement, latest_agreement
 from resettle.audit.services import audit_value, record_event
 from resettle.auth.models import User
 from resettle.chinese import chinese
@@ -605,12 +605,7 @@ def agreed_before_moving(session: Session, household_id: int) -> Decimal | None:
     """What the household's agreement in force (the latest supplement, else the agreement)
     says is paid before it moves out: for a swap, net of the entitled area's price. None
     without an agreement."""
-    return session.scalar(
-        sa.select(Agreement.before_moving)
-        .where(Agreement.household_id == household_id)
-        .order_by(Agreement.id.desc())
-        .limit(1)
-    )
+    return session.scalar(latest_agreement(household_id, Agreement.before_moving))
 
 
 def paid_to(session: Session, household_id: int) -> Decimal:

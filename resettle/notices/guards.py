@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from resettle import clock
-from resettle.agreements.models import Agreement
+from resettle.agreements.models import Agreement, latest_agreement
 from resettle.errors import RuleViolation
 from resettle.funds.services import AllowanceStatement, allowance_statement
 from resettle.households import stages
@@ -70,10 +70,7 @@ def agreed_moving(session: Session, household: Household) -> tuple[str, date, bo
     """The number of the household's agreement in force, the moving deadline it sets, and
     whether that date is provisional."""
     row = session.execute(
-        sa.select(Agreement.number, Agreement.figures)
-        .where(Agreement.household_id == household.id)
-        .order_by(Agreement.id.desc())
-        .limit(1)
+        latest_agreement(household.id, Agreement.number, Agreement.figures)
     ).first()
     if row is None or not (row.figures or {}).get("moving_deadline"):
         return None

@@ -29,8 +29,8 @@ from resettle.households.models import Household, Stage  # noqa: E402
 from resettle.pdf import FONT_CONFIG, render_html  # noqa: E402
 from resettle.plans.models import Plan, PlanKind, PlanNode  # noqa: E402
 from resettle.plans.services import app_calendar  # noqa: E402
-from resettle.plans.supervision import Level  # noqa: E402
 from resettle.projects.models import ExpropriationProject  # noqa: E402
+from resettle.supervision.levels import Level  # noqa: E402
 from resettle.supervision.services import (  # noqa: E402
     OVERDUE_PDF_TEMPLATE,
     OverdueFilter,

@@ -14,8 +14,8 @@ from resettle.calendar import outside_calendar
 from resettle.clitools import check_output_folder
 from resettle.errors import RuleViolation
 from resettle.extensions import db
-from resettle.plans.supervision import Level
 from resettle.projects.models import ExpropriationProject
+from resettle.supervision.levels import Level
 from resettle.supervision.services import OverdueFilter, overdue_pdf, overdue_xlsx
 from resettle.translate import gettext as _
 

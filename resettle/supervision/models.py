@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from resettle.db import UTCDateTime, str_enum, utcnow
 from resettle.extensions import db
 from resettle.households.models import Stage
-from resettle.plans.supervision import Level
+from resettle.supervision.levels import Level
 
 
 class OrderStatus(enum.StrEnum):

@@ -1,7 +1,7 @@
 """The supervision office's closed loop (督查督办): overdue lists, supervision orders, dashboard.
 
 Open items are plan nodes and household case steps with a deadline and no actual date
-(DOMAIN.md, "Supervision"). Their level (提醒 / 警示 / 督办) follows `plans.supervision.assess`
+(DOMAIN.md, "Supervision"). Their level (提醒 / 警示 / 督办) follows `supervision.levels.assess`
 with N and M of the project: a project's households and its plan use the project's own; an
 estate's plan uses the largest N and M among the projects that move into it (the strictest
 reading: an estate late for one project is late), or the defaults 5 and 10 when none does.
@@ -49,10 +49,10 @@ from resettle.plans.deadlines import (
 )
 from resettle.plans.models import Plan, PlanNode
 from resettle.plans.services import app_calendar
-from resettle.plans.supervision import LEVEL_LABELS, Level
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import ResettlementSite
 from resettle.spreadsheets.writing import safe_cell, workbook_bytes
+from resettle.supervision.levels import LEVEL_LABELS, Level
 from resettle.supervision.models import (
     ItemKind,
     OrderStatus,
@@ -88,7 +88,7 @@ ORDER_STATUS_LABELS = {
 
 @dataclass(frozen=True)
 class Limits:
-    """With `today` fixed, the supervision levels as deadline ranges (see plans.supervision):
+    """With `today` fixed, the supervision levels as deadline ranges (see supervision.levels):
     deadline < supervise_before: 督办; < late_before: 警示; <= remind_through: 提醒."""
 
     remind_through: date

@@ -18,11 +18,11 @@ from resettle.extensions import db
 from resettle.notices.services import notice_pdf
 from resettle.notices.views import pdf_response
 from resettle.plans.services import app_calendar
-from resettle.plans.supervision import LEVEL_LABELS, Level
 from resettle.projects.services import all_projects
 from resettle.spreadsheets.writing import XLSX_MIMETYPE
 from resettle.supervision import bp
 from resettle.supervision.forms import CloseForm, OrderForm, ResponseForm
+from resettle.supervision.levels import LEVEL_LABELS, Level
 from resettle.supervision.models import OrderStatus, SupervisionOrder
 from resettle.supervision.services import (
     KIND_LABELS,

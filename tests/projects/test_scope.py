@@ -36,11 +36,11 @@ from resettle.households.models import (
 from resettle.households.queries import HouseholdFilter
 from resettle.notices.models import Notice, NoticeType
 from resettle.plans.models import Plan, PlanKind, PlanNode
-from resettle.plans.supervision import Level
 from resettle.projects.models import ExpropriationProject
 from resettle.projects.scope import all_projects_visible, visible_project_ids
 from resettle.projects.services import all_projects
 from resettle.sites.models import Building, ResettlementSite, Unit
+from resettle.supervision.levels import Level
 from resettle.supervision.models import ItemKind, SupervisionItem, SupervisionOrder
 from resettle.supervision.services import OverdueFilter, overdue_items
 

@@ -14,9 +14,9 @@ from resettle import clock
 from resettle.calendar import china_calendar
 from resettle.extensions import db
 from resettle.households.models import CaseStep, CompensationMode, Stage
-from resettle.plans.supervision import Level, assess
 from resettle.sites.models import ResettlementSite
 from resettle.supervision import services
+from resettle.supervision.levels import Level, assess
 from resettle.supervision.models import ItemKind
 from resettle.supervision.services import (
     UNASSIGNED,
@@ -77,7 +77,7 @@ def test_levels_and_working_days_late_match_hand_counts(project):
         "张建国",
         "周副区长",
     )
-    # Every level agrees with plans.supervision.assess on the same calendar.
+    # Every level agrees with supervision.levels.assess on the same calendar.
     for item in items.values():
         found = assess(item.deadline, None, TODAY, CAL, 5, 10)
         assert (found.level, found.days_late) == (item.level, item.days_late)

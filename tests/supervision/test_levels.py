@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from resettle.calendar import china_calendar
-from resettle.plans.supervision import Level, assess
+from resettle.supervision.levels import Level, assess
 
 CAL = china_calendar()
 

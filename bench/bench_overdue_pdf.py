@@ -30,14 +30,13 @@ from resettle.pdf import FONT_CONFIG, render_html  # noqa: E402
 from resettle.plans.models import Plan, PlanKind, PlanNode  # noqa: E402
 from resettle.plans.services import app_calendar  # noqa: E402
 from resettle.projects.models import ExpropriationProject  # noqa: E402
-from resettle.supervision.levels import Level  # noqa: E402
-from resettle.supervision.services import (  # noqa: E402
+from resettle.supervision.exports import (  # noqa: E402
     OVERDUE_PDF_TEMPLATE,
-    OverdueFilter,
-    overdue_page,
     overdue_pdf,
     overdue_pdf_context,
 )
+from resettle.supervision.levels import Level  # noqa: E402
+from resettle.supervision.overdue import OverdueFilter, overdue_page  # noqa: E402
 
 ROWS_HOUSEHOLDS = 333  # x 3 late stages + 3 plan nodes = 1,002 rows
 TARGET_RATIO = 1.2

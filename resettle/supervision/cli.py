@@ -15,8 +15,9 @@ from resettle.clitools import check_output_folder
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.projects.models import ExpropriationProject
+from resettle.supervision.exports import overdue_pdf, overdue_xlsx
 from resettle.supervision.levels import Level
-from resettle.supervision.services import OverdueFilter, overdue_pdf, overdue_xlsx
+from resettle.supervision.overdue import OverdueFilter
 from resettle.translate import gettext as _
 
 supervision_cli = AppGroup("supervision", help="Supervision (督查督办): overdue lists.")

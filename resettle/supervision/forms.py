@@ -1,4 +1,4 @@
-"""Supervision forms: the shape of the input only; the rules are in services."""
+"""Supervision forms: the shape of the input only; the rules are in orders.py."""
 
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField

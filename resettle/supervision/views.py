@@ -21,29 +21,29 @@ from resettle.plans.services import app_calendar
 from resettle.projects.services import all_projects
 from resettle.spreadsheets.writing import XLSX_MIMETYPE
 from resettle.supervision import bp
+from resettle.supervision.dashboard import dashboard, dashboard_totals
+from resettle.supervision.exports import overdue_pdf, overdue_xlsx
 from resettle.supervision.forms import CloseForm, OrderForm, ResponseForm
 from resettle.supervision.levels import LEVEL_LABELS, Level
 from resettle.supervision.models import OrderStatus, SupervisionOrder
-from resettle.supervision.services import (
-    KIND_LABELS,
+from resettle.supervision.orders import (
     ORDER_STATUS_LABELS,
-    UNASSIGNED,
     OrderData,
     OrderFilter,
-    OverdueFilter,
     close_order,
-    dashboard,
-    dashboard_totals,
     escalation_workdays,
     issue_order,
-    items_by_keys,
     items_done,
     list_orders,
-    overdue_page,
-    overdue_pdf,
-    overdue_xlsx,
     record_response,
     suggested_unit,
+)
+from resettle.supervision.overdue import (
+    KIND_LABELS,
+    UNASSIGNED,
+    OverdueFilter,
+    items_by_keys,
+    overdue_page,
     units_in_use,
 )
 from resettle.translate import gettext as _

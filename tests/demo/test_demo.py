@@ -91,7 +91,7 @@ def test_every_demo_household_looks_the_same_to_staff_resident_and_supervision(
     from resettle.calendar import china_calendar
     from resettle.households import stages
     from resettle.public.services import case_status, find_case
-    from resettle.supervision.services import OverdueFilter, overdue_items
+    from resettle.supervision.overdue import OverdueFilter, overdue_items
     from tests.households.test_one_path import staff_timeline
 
     with acting_as("demo-seed"):

@@ -14,7 +14,7 @@ from resettle.households import stages
 from resettle.households.models import CompensationMode, Stage
 from resettle.public.services import case_status, find_case
 from resettle.sites.models import ResettlementSite
-from resettle.supervision.services import OverdueFilter, overdue_items
+from resettle.supervision.overdue import OverdueFilter, overdue_items
 from tests.supervision import TODAY, add_household, add_plan, add_project
 from tests.supervision.test_overdue import CAL
 

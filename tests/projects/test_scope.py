@@ -42,7 +42,7 @@ from resettle.projects.services import all_projects
 from resettle.sites.models import Building, ResettlementSite, Unit
 from resettle.supervision.levels import Level
 from resettle.supervision.models import ItemKind, SupervisionItem, SupervisionOrder
-from resettle.supervision.services import OverdueFilter, overdue_items
+from resettle.supervision.overdue import OverdueFilter, overdue_items
 
 # Routes with an id that name nothing a project owns.
 NOT_PROJECT_OWNED = {

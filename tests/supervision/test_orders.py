@@ -15,18 +15,17 @@ from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.households.models import CaseStep, Stage
 from resettle.notices.models import Notice, NoticeType
+from resettle.supervision.dashboard import dashboard
 from resettle.supervision.models import OrderStatus, SupervisionOrder
-from resettle.supervision.services import (
+from resettle.supervision.orders import (
     OrderData,
-    OverdueFilter,
     close_order,
-    dashboard,
     escalation_workdays,
     issue_order,
     items_done,
-    overdue_items,
     record_response,
 )
+from resettle.supervision.overdue import OverdueFilter, overdue_items
 from tests.pdf import pdf_fonts, pdf_text
 from tests.supervision import STANDARD_NODES, TODAY, add_household, add_plan, add_project, msg
 

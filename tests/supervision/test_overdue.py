@@ -15,18 +15,11 @@ from resettle.calendar import china_calendar
 from resettle.extensions import db
 from resettle.households.models import CaseStep, CompensationMode, Stage
 from resettle.sites.models import ResettlementSite
-from resettle.supervision import services
-from resettle.supervision.levels import Level, assess
+from resettle.supervision import overdue
+from resettle.supervision.exports import overdue_pdf, overdue_xlsx
+from resettle.supervision.levels import Level, assess, limits_for
 from resettle.supervision.models import ItemKind
-from resettle.supervision.services import (
-    UNASSIGNED,
-    OverdueFilter,
-    limits_for,
-    overdue_items,
-    overdue_page,
-    overdue_pdf,
-    overdue_xlsx,
-)
+from resettle.supervision.overdue import UNASSIGNED, OverdueFilter, overdue_items, overdue_page
 from tests.pdf import pdf_fonts, pdf_text
 from tests.supervision import STANDARD_NODES, TODAY, add_household, add_plan, add_project
 
@@ -186,7 +179,7 @@ def test_grouped_by_unit_most_serious_first_sorted_by_days_late(project):
 
 @pytest.mark.parametrize("merge_limit", [5000, 0])  # merged part by part, or sorted as one
 def test_pages_split_the_list_in_order(project, monkeypatch, merge_limit):
-    monkeypatch.setattr(services, "MERGE_LIMIT", merge_limit)
+    monkeypatch.setattr(overdue, "MERGE_LIMIT", merge_limit)
     for _ in range(3):
         add_household(db.session, project, stage=Stage.APPRAISED)
     whole = _items(OverdueFilter(project_id=project.id))

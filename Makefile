@@ -61,7 +61,9 @@ run: system-run install translations
 	@$(FLASK) plan replan
 	@$(FLASK) demo accounts
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C stops it); the public pages for residents: http://127.0.0.1:5000/public/"
-	@$(FLASK) run --host 127.0.0.1 --port 5000
+	@echo "A job worker runs beside it (batches, PDF and Excel lists, imports): see My jobs (我的任务)."
+	@$(FLASK) jobs worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: system-test install-test translations
 	@scripts/run-tests.sh

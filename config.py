@@ -97,6 +97,17 @@ class BaseConfig:
     AUDIT_RETENTION_DAYS = os.environ.get("AUDIT_RETENTION_DAYS", "0")
     # Strict-Transport-Security max-age in seconds (0: no header; production sends a year).
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "0"))
+    # Background jobs (resettle/jobs): the queue (a SQLite file by default; redis://… when
+    # several machines run workers), the folder their files are kept in (shared by every web
+    # and worker machine), how long files are kept (at least 24 hours), and after how many
+    # seconds without a heartbeat a running job's worker counts as lost.
+    JOBS_QUEUE_URL = os.environ.get(
+        "JOBS_QUEUE_URL", f"sqlite:///{INSTANCE_DIR / 'jobs-queue.sqlite3'}"
+    )
+    JOB_FILES_DIR = os.environ.get("JOB_FILES_DIR", str(INSTANCE_DIR / "job-files"))
+    JOB_FILES_KEEP_HOURS = int(os.environ.get("JOB_FILES_KEEP_HOURS", "48"))
+    JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", "120"))
+    JOBS_IMMEDIATE = False  # tests: a job runs inside the request that submits it
 
 
 class DevelopmentConfig(BaseConfig):
@@ -120,11 +131,15 @@ class TestingConfig(BaseConfig):
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = False  # tests that check limits turn it on
     PUBLIC_PAGE_CACHE_SECONDS = 0  # tests that check the page cache turn it on
+    JOBS_IMMEDIATE = True  # the worker tests start real workers on a queue of their own
 
     def __init__(self) -> None:
+        import tempfile
+
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             os.environ.get("TEST_DATABASE_URL", "sqlite://")
         )
+        self.JOB_FILES_DIR = tempfile.mkdtemp(prefix="resettle-test-job-files-")
 
 
 class ProductionConfig(BaseConfig):

@@ -133,6 +133,11 @@ def _init_extensions(app: Flask) -> None:
 
     # Import every model so metadata (and Alembic) see all tables.
     from resettle import models  # noqa: F401
+    from resettle.jobs.kinds import register_kinds
+    from resettle.jobs.queue import init_queue
+
+    register_kinds()
+    init_queue(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -154,6 +159,8 @@ def _register_blueprints(app: Flask) -> None:
     from resettle.households import bp as households_bp
     from resettle.households import import_views as _household_import_views  # noqa: F401
     from resettle.households import views as _household_views  # noqa: F401
+    from resettle.jobs import bp as jobs_bp
+    from resettle.jobs import views as _job_views  # noqa: F401
     from resettle.notices import bp as notices_bp
     from resettle.notices import views as _notice_views  # noqa: F401
     from resettle.plans import bp as plans_bp
@@ -180,6 +187,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(agreements_bp)
     app.register_blueprint(public_bp, url_prefix="/public")
     app.register_blueprint(disclosure_bp, url_prefix="/disclosures")
+    app.register_blueprint(jobs_bp, url_prefix="/jobs")
 
 
 def _register_hooks(app: Flask) -> None:
@@ -434,6 +442,7 @@ def _register_cli(app: Flask) -> None:
     from resettle.demo.cli import demo_cli
     from resettle.funds.cli import funds_cli
     from resettle.households.cli import households_cli
+    from resettle.jobs.cli import jobs_cli
     from resettle.notices.cli import notices_cli
     from resettle.plans.cli import plan_cli
     from resettle.projects.cli import projects_cli
@@ -448,6 +457,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(plan_cli)
     app.cli.add_command(projects_cli)
     app.cli.add_command(households_cli)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(notices_cli)
     app.cli.add_command(supervision_cli)
 

@@ -95,6 +95,7 @@ ENTITY_LABELS = {
     "AuditEvent": _l("Audit trail"),
     "AuditChainHead": _l("End of the audit chain"),
     "Backup": _l("Backup"),
+    "Job": _l("Background job"),
     "User": _l("User"),
     "PasswordHistory": _l("Earlier password"),
     "RecoveryCode": _l("Recovery code"),
@@ -133,6 +134,22 @@ ENTITY_LABELS = {
 
 
 FIELD_LABELS = {
+    # background jobs
+    "state": _l("State"),
+    "params": _l("Parameters"),
+    "done": _l("Done"),
+    "attempts": _l("Attempts"),
+    "message": _l("Message"),
+    "file_path": _l("File"),
+    "file_name": _l("File name"),
+    "file_type": _l("File type"),
+    "file_size": _l("File size"),
+    "file_sha256": _l("File SHA-256"),
+    "result": _l("Result"),
+    "worker": _l("Worker"),
+    "started_at": _l("Started at"),
+    "finished_at": _l("Finished at"),
+    "expires_at": _l("Kept until"),
     "case_number": _l("Case number"),
     "head_name": _l("Head of household"),
     "head_id_number": _l("ID number"),

@@ -14,6 +14,7 @@ from resettle.funds.models import (
     SourceKind,
 )
 from resettle.households.models import CaseStep, CompensationMode, Household, HouseholdMember, Stage
+from resettle.jobs.models import Job, JobState
 from resettle.notices.models import Notice, NoticeType
 from resettle.plans.models import CalendarDay, OfficialYear, Plan, PlanKind, PlanLink, PlanNode
 from resettle.projects.models import ExpropriationProject
@@ -28,6 +29,8 @@ from resettle.supervision.models import (
 )
 
 __all__ = [
+    "Job",
+    "JobState",
     "Agreement",
     "AgreementKind",
     "AuditEvent",

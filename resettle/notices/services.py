@@ -12,7 +12,7 @@ codes, rendering and archiving are shared with the other numbered documents
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -345,22 +345,10 @@ class BatchInput:
     again: bool = False  # also to households that have one of this type in force
 
 
-def issue_batch(
-    session: Session,
-    households: Sequence[Household],
-    notice_type: NoticeType,
-    data: BatchInput | None = None,
-    *,
-    user: User | None,
-    today: date | None = None,
-) -> ArchivedDocument:
-    """Issue one notice per household as one PDF document (consecutive numbers in the order of
-    the households; selection notices in selection order). Refused as a whole, naming the
-    households, when any of them cannot get this notice."""
-    notice_type = NoticeType(notice_type)
-    data = data or BatchInput()
-    today = today or clock.today()
-    if not households:
+def check_batch(count: int, data: BatchInput, today: date) -> None:
+    """What a batch is refused for before any household is looked at (the page checks it
+    before it starts the job)."""
+    if not count:
         raise RuleViolation(_("Choose at least one household."), "households")
     if data.deadline is not None and data.deadline < today:
         raise RuleViolation(
@@ -372,8 +360,27 @@ def issue_batch(
             ),
             "deadline",
         )
-    if len(households) > MAX_BATCH:
+    if count > MAX_BATCH:
         raise RuleViolation(_("At most %(n)d notices in one batch.", n=MAX_BATCH), "households")
+
+
+def issue_batch(
+    session: Session,
+    households: Sequence[Household],
+    notice_type: NoticeType,
+    data: BatchInput | None = None,
+    *,
+    user: User | None,
+    today: date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ArchivedDocument:
+    """Issue one notice per household as one PDF document (consecutive numbers in the order of
+    the households; selection notices in selection order). Refused as a whole, naming the
+    households, when any of them cannot get this notice."""
+    notice_type = NoticeType(notice_type)
+    data = data or BatchInput()
+    today = today or clock.today()
+    check_batch(len(households), data, today)
     ordered = list(households)
     if notice_type == NoticeType.SELECTION:
         ordered.sort(key=lambda h: (h.selection_order or 0, h.case_number))
@@ -382,6 +389,8 @@ def issue_batch(
     details_list = []
     refused: list[str] = []
     for index, household in enumerate(ordered):
+        if progress is not None:
+            progress(index // 2, len(ordered))  # the first half: each household checked
         single = NoticeInput(deadline=data.deadline, again=data.again)
         if data.selection_at is not None:
             single.selection_at = data.selection_at + timedelta(
@@ -429,6 +438,20 @@ def issue_batch(
         issued_on=today,
     )
     return notices[0].document
+
+
+def glyph_warning(details: dict[str, Any]) -> str | None:
+    """What the issuer is told when the PDF font cannot print part of a name or address."""
+    lacking = lacking_glyphs(details)
+    if not lacking:
+        return None
+    return _(
+        "The PDF font has no glyph for %(chars)s in %(case)s's name or address: "
+        "these characters print as empty boxes. Write them in by hand on the paper "
+        "copy.",
+        chars=" ".join(lacking),
+        case=details.get("case_number", ""),
+    )
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -19,9 +19,11 @@ from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.funds.services import allowance_statement
 from resettle.households.models import CompensationMode, Household, Stage
+from resettle.jobs.services import submit_job
 from resettle.notices import bp
 from resettle.notices.forms import BatchForm, IssueNoticeForm, VoidForm
 from resettle.notices.guards import BY_AGREEMENT, BY_NOTICE_PERIOD
+from resettle.notices.jobs import batch_params
 from resettle.notices.models import Notice, NoticeType
 from resettle.notices.services import (
     HOUSEHOLD_TYPES,
@@ -32,9 +34,10 @@ from resettle.notices.services import (
     NoticeInput,
     asked_deadline,
     begin_numbering,
+    check_batch,
     check_notice,
     document_is_intact,
-    issue_batch,
+    glyph_warning,
     issue_notice,
     lacking_glyphs,
     notice_pdf,
@@ -70,18 +73,9 @@ def pdf_response(data: bytes, filename: str) -> Response:
 
 def _warn_glyphs(notices: list[Notice]) -> None:
     for notice in notices:
-        lacking = lacking_glyphs(notice.details)
-        if lacking:
-            flash(
-                _(
-                    "The PDF font has no glyph for %(chars)s in %(case)s's name or address: "
-                    "these characters print as empty boxes. Write them in by hand on the paper "
-                    "copy.",
-                    chars=" ".join(lacking),
-                    case=notice.details.get("case_number", ""),
-                ),
-                "error",
-            )
+        warning = glyph_warning(notice.details)
+        if warning:
+            flash(warning, "error")
 
 
 @bp.route("/")
@@ -282,47 +276,37 @@ def batch():
                 chosen.add(database_int(value))
             except ValueError:
                 continue  # not a household of the list
-        db.session.rollback()
-        begin_numbering(db.session)
-        households = list(
+        household_ids = list(
             db.session.scalars(
-                sa.select(Household).where(
+                sa.select(Household.id).where(
                     Household.id.in_(chosen or {0}), Household.project_id == project_id
                 )
             )
         )
+        data = BatchInput(
+            selection_at=form.selection_at.data,
+            slot_minutes=form.slot_minutes.data or 0,
+            deadline=form.deadline.data,
+            again=form.again.data,
+        )
         try:
-            document = issue_batch(
-                db.session,
-                households,
-                notice_type,
-                BatchInput(
-                    selection_at=form.selection_at.data,
-                    slot_minutes=form.slot_minutes.data or 0,
-                    deadline=form.deadline.data,
-                    again=form.again.data,
-                ),
-                user=current_user,
-            )
+            check_batch(len(household_ids), data, clock.today())
         except RuleViolation as exc:
-            db.session.rollback()
             flash(exc.message, "error")
         else:
-            document_id, count = document.id, document.notice_count
-            numbers = [n.number for n in document.notices]
-            lacking = list(document.notices)
-            db.session.commit()
-            flash(
-                _(
-                    "%(n)d notices issued in one PDF: %(first)s to %(last)s.",
-                    n=count,
-                    first=numbers[0],
-                    last=numbers[-1],
+            job = submit_job(
+                "notice_batch",
+                title=_(
+                    "%(type)s for %(n)d households",
+                    type=NOTICE_TYPE_LABELS[notice_type],
+                    n=len(household_ids),
                 ),
-                "success",
+                user=current_user,
+                project_id=project_id,
+                params=batch_params(project_id, notice_type, household_ids, data),
+                total=len(household_ids),
             )
-            _warn_glyphs(lacking)
-            return redirect(url_for("notices.index", document=document_id))
+            return redirect(url_for("jobs.detail", job_id=job.id), 303)
     households = _candidates(project_id, notice_type) if project_id else []
     return render_template(
         "notices/batch.html",

@@ -7,12 +7,15 @@ each project-owned model (`_criteria`), so lists, counts, searches, exports and 
 load an object by id (which then answer 404) see only that account's projects. Core statements
 (`Model.__table__`) do not get loader criteria: they call `visible_project_ids()` themselves.
 
-Outside a request (CLI, background jobs), on public pages, for anonymous users and for accounts
-that see every project, nothing is added. `all_projects_visible()` lifts the scope explicitly.
+Outside a request (CLI), on public pages, for anonymous users and for accounts that see every
+project, nothing is added. A background job runs `scoped_to()` the projects of the account that
+started it, so its statements are bounded as that account's requests are.
+`all_projects_visible()` lifts the scope explicitly.
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -26,13 +29,17 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 _COMPUTING = object()
 _UNSCOPED_OPTION = "all_projects"
+_UNSET: Any = object()
+#: The scope of a background job (outside a request): the starting account's projects.
+_job_scope: contextvars.ContextVar[Any] = contextvars.ContextVar("project_scope", default=_UNSET)
 
 
 def visible_project_ids() -> frozenset[int] | None:
     """The ids of the projects the current account sees, or None when it is bounded by none
     (outside a request, public pages, anonymous, admins and accounts given every project)."""
     if not has_request_context():
-        return None
+        scope = _job_scope.get()
+        return None if scope is _UNSET else scope
     # Kept on the request, not on `g`: an app context (and its `g`) may outlive one request.
     state = request.environ.setdefault("resettle.project_scope", {})
     if "scope" in state:
@@ -67,10 +74,22 @@ def sees_project(project_id: int | None) -> bool:
 
 
 @contextmanager
+def scoped_to(ids: frozenset[int] | None) -> Iterator[None]:
+    """Bound the statements run inside (outside a request: a background job) to `ids`, or to
+    nothing with None. Inside a request the request's own scope stays."""
+    token = _job_scope.set(ids)
+    try:
+        yield
+    finally:
+        _job_scope.reset(token)
+
+
+@contextmanager
 def all_projects_visible() -> Iterator[None]:
     """Lift the scope for the statements run inside (code that must see every project)."""
     if not has_request_context():
-        yield
+        with scoped_to(None):
+            yield
         return
     state = request.environ.setdefault("resettle.project_scope", {})
     previous = state.get("scope", _COMPUTING)

@@ -577,10 +577,29 @@ def test_batch_screen_lists_the_households_at_the_right_stage(client, login_as, 
         "/notices/batch",
         data={"project": project.id, "type": "signing", "household": [ready.id]},
     )
-    assert issued.status_code == 302
+    assert issued.status_code == 303 and "/jobs/" in issued.headers["Location"]
     document = db.session.scalar(sa.select(ArchivedDocument))
-    assert issued.headers["Location"].endswith(f"/notices/?document={document.id}")
+    status = client.get(issued.headers["Location"], headers={"Accept": "application/json"}).json
+    assert status["state"] == "done" and (status["done"], status["total"]) == (1, 1)
+    assert status["result"].endswith(f"/notices/?document={document.id}")
+    assert document.notices[0].number in status["message"]
     assert client.get(f"/notices/documents/{document.id}/pdf").data == document.pdf
+
+
+def test_a_refused_batch_job_says_which_households_and_issues_nothing(
+    client, login_as, project, today
+):
+    ready = _household(project, Stage.APPRAISED)
+    signed = _household(project, Stage.SIGNED, head_id_number="11010519491231002X")
+    login_as("caseworker")
+    issued = client.post(
+        "/notices/batch",
+        data={"project": project.id, "type": "signing", "household": [ready.id, signed.id]},
+    )
+    assert issued.status_code == 303
+    page = client.get(issued.headers["Location"]).get_data(as_text=True)
+    assert msg("Failed") in page and signed.case_number in page
+    assert _count(Notice) == 0 and _count(DocumentSequence) == 0
 
 
 # --- on screen, roles, fonts -----------------------------------------------------------------

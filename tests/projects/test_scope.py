@@ -34,6 +34,7 @@ from resettle.households.models import (
     Stage,
 )
 from resettle.households.queries import HouseholdFilter
+from resettle.jobs.models import Job
 from resettle.notices.models import Notice, NoticeType
 from resettle.plans.models import Plan, PlanKind, PlanNode
 from resettle.projects.models import ExpropriationProject
@@ -165,7 +166,18 @@ def _world(
         ]
     )
     db.session.flush()
+    job = Job(
+        id=f"{n:032x}",
+        kind="notice_batch",
+        title="批量",
+        user_id=author.id,
+        project_id=project.id,
+        params={},
+    )
+    db.session.add(job)
+    db.session.flush()
     return {
+        "job_id": job.id,
         "project_id": project.id,
         "owner_id": project.id,
         "household_id": household.id,

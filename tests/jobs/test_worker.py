@@ -1,0 +1,126 @@
+"""Jobs on real `flask jobs worker` processes: progress, failure, one run per job, scope."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from resettle.documents.models import ArchivedDocument
+from resettle.extensions import db
+from resettle.jobs.models import Job
+from resettle.jobs.queue import enqueue
+from resettle.notices.models import Notice
+from tests.jobs.worker import JobWorld, make_world, wait_for
+
+pytestmark = pytest.mark.no_transaction
+
+
+@pytest.fixture
+def world(tmp_path) -> Iterator[JobWorld]:
+    world = make_world(tmp_path)
+    yield world
+    world.stop_workers()
+    with world.app.app_context():
+        db.engine.dispose()
+
+
+def _batch(client, world: JobWorld, household_ids: list[int], project_id: int | None = None):
+    response = client.post(
+        "/notices/batch",
+        data={
+            "project": project_id or world.project_id,
+            "type": "signing",
+            "household": household_ids,
+            "deadline": (date.today() + timedelta(days=30)).isoformat(),
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    return response.headers["Location"]
+
+
+def _numbers(world: JobWorld) -> list[int]:
+    with world.app.app_context():
+        numbers = list(db.session.scalars(sa.select(Notice.sequence).order_by(Notice.sequence)))
+        db.session.remove()
+    return numbers
+
+
+def test_a_failing_job_shows_its_message_and_issues_nothing(world):
+    world.start_worker()
+    client = world.client("jobs.all")
+    location = _batch(client, world, [world.household_ids[0], world.signed_id])
+    seen = wait_for(client, location)
+    assert seen[-1]["state"] == "failed"
+    assert world.signed_case in seen[-1]["message"] and "签约" in seen[-1]["message"]
+    assert seen[-1]["result"] is None
+    assert _numbers(world) == []
+    page = client.get(location).get_data(as_text=True)
+    assert world.signed_case in page and "失败" in page
+
+
+def test_two_workers_never_run_the_same_job(world):
+    world.start_worker()
+    world.start_worker()
+    client = world.client("jobs.all")
+    locations = [_batch(client, world, [household]) for household in world.household_ids[:8]]
+    with world.app.app_context():
+        # The same job handed out again (a queue may deliver twice): it still runs once.
+        for location in locations[:4]:
+            enqueue(location.rsplit("/", 1)[-1])
+        db.session.remove()
+    for location in locations:
+        assert wait_for(client, location)[-1]["state"] == "done"
+    time.sleep(1.5)  # the doubles are taken and dropped
+    with world.app.app_context():
+        jobs = db.session.scalars(sa.select(Job)).all()
+        assert [job.attempts for job in jobs] == [1] * 8
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ArchivedDocument)) == 8
+        db.session.remove()
+    assert _numbers(world) == list(range(1, 9))
+
+
+def test_a_job_is_refused_to_an_account_of_another_project(world):
+    world.start_worker()
+    owner = world.client("jobs.all")
+    location = _batch(owner, world, world.household_ids[:2])
+    done = wait_for(owner, location)[-1]
+    assert done["state"] == "done"
+    stranger = world.client("jobs.other")
+    assert stranger.get(location).status_code == 404
+    assert stranger.get(location, headers={"Accept": "application/json"}).status_code == 404
+    with world.app.app_context():
+        document_id = db.session.scalar(sa.select(ArchivedDocument.id))
+        db.session.remove()
+    assert owner.get(f"/notices/documents/{document_id}/pdf").status_code == 200
+    assert stranger.get(f"/notices/documents/{document_id}/pdf").status_code == 404
+    assert location.rsplit("/", 1)[-1] not in stranger.get("/jobs/").get_data(as_text=True)
+
+
+def test_a_killed_worker_s_job_is_run_again_without_numbering_twice(world):
+    import os
+    import signal
+
+    first = world.start_worker(stale_seconds=3)
+    client = world.client("jobs.all")
+    location = _batch(client, world, world.household_ids)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = client.get(location, headers={"Accept": "application/json"}).json
+        if status["state"] == "running":
+            break
+        time.sleep(0.05)
+    time.sleep(1.0)  # checking the households, numbering, rendering
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    assert _numbers(world) == []  # its transaction went with it
+    world.start_worker(stale_seconds=3)
+    seen = wait_for(client, location, timeout=180)
+    assert seen[-1]["state"] == "done", (seen[-1], world.worker_log()[-3000:])
+    assert _numbers(world) == list(range(1, 61))
+    with world.app.app_context():
+        assert db.session.scalar(sa.select(Job.attempts)) == 2
+        db.session.remove()

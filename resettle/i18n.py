@@ -156,6 +156,7 @@ FIELD_LABELS = {
     "phone": _l("Phone"),
     "download": _l("Download"),
     "filter": _l("Filter used"),
+    "job": _l("Background job"),
     "house_address": _l("House address"),
     "legal_area": _l("Legal floor area (m²)"),
     "unregistered_area": _l("Unregistered area (m²)"),

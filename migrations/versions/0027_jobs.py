@@ -20,7 +20,8 @@ depends_on = None
 def upgrade():
     op.create_table(
         'jobs',
-        sa.Column('id', sa.String(length=32), nullable=False),
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('token', sa.String(length=32), nullable=False),
         sa.Column('kind', sa.String(length=40), nullable=False),
         sa.Column('title', sa.String(length=300), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=False),
@@ -52,6 +53,7 @@ def upgrade():
         sa.ForeignKeyConstraint(['project_id'], ['expropriation_projects.id'], name=op.f('fk_jobs_project_id_expropriation_projects')),
         sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_jobs_user_id_users')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs')),
+        sa.UniqueConstraint('token', name=op.f('uq_jobs_token')),
     )
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_jobs_created_at'), ['created_at'], unique=False)

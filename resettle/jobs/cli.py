@@ -51,7 +51,7 @@ def list_jobs(limit: int) -> None:
     rows = db.session.scalars(sa.select(Job).order_by(Job.created_at.desc()).limit(limit))
     for job in rows:
         click.echo(
-            f"{job.id}  {job.state.value:8}  {job.done:>6}/{job.total:<6} "
+            f"{job.token}  {job.state.value:8}  {job.done:>6}/{job.total:<6} "
             f"{job.created_at:%Y-%m-%d %H:%M}  {job.title}"
         )
 

@@ -21,19 +21,21 @@ class JobState(enum.StrEnum):
 
 
 class Job(db.Model):
-    """One piece of long work. The id is random (uuid4 hex): it is shown in addresses, and
-    access is decided by the job's owner and project, never by knowing the id."""
+    """One piece of long work. Its address carries a random token (uuid4 hex), not the id;
+    access is decided by the job's owner and project, never by knowing the address."""
 
     __tablename__ = "jobs"
     # Progress and the heartbeat live in the queue's storage (queue.py), not here: a batch
     # holds SQLite's write lock while it numbers, and a progress row would wait behind it.
 
-    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(32), unique=True)
     kind: Mapped[str] = mapped_column(sa.String(40))
     title: Mapped[str] = mapped_column(sa.String(300))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    # The project the job's data belongs to; None for work above projects (a backup), which
-    # only accounts that see every project may start or see.
+    # The project the job's data belongs to; None for work over every project the account
+    # sees (a list without a project filter, made within the account's scope) or above
+    # projects (a backup, which only an administrator starts).
     project_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("expropriation_projects.id"), index=True
     )

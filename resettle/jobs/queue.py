@@ -49,7 +49,7 @@ def init_queue(app: Flask) -> Huey:
 
     from resettle.jobs.services import recover_stale_jobs, remove_expired_files, run_job
 
-    def run(job_id: str) -> None:
+    def run(job_id: int) -> None:
         run_job(app, job_id)
 
     def upkeep() -> None:
@@ -67,7 +67,7 @@ def queue(app: Flask | None = None) -> Huey:
     return (app or current_app).extensions[EXTENSION_KEY][0]
 
 
-def enqueue(job_id: str) -> None:
+def enqueue(job_id: int) -> None:
     """Put a committed job on the queue (in tests: run it now)."""
     current_app.extensions[EXTENSION_KEY][1](job_id)
 
@@ -75,17 +75,17 @@ def enqueue(job_id: str) -> None:
 # --- progress and heartbeat ------------------------------------------------------------------
 
 
-def _key(job_id: str) -> str:
+def _key(job_id: int) -> str:
     return f"resettle:job-progress:{job_id}"
 
 
-def put_progress(job_id: str, done: int, total: int, huey: Huey | None = None) -> None:
+def put_progress(job_id: int, done: int, total: int, huey: Huey | None = None) -> None:
     """How far a running job has got, and that it is alive now."""
     data = json.dumps({"done": done, "total": total, "at": time.time()}).encode()
     (huey or queue()).storage.put_data(_key(job_id), data)
 
 
-def read_progress(job_id: str, huey: Huey | None = None) -> dict[str, Any] | None:
+def read_progress(job_id: int, huey: Huey | None = None) -> dict[str, Any] | None:
     """{"done", "total", "at"} of a running job, or None when it has reported nothing."""
     raw = (huey or queue()).storage.peek_data(_key(job_id))
     if raw is EmptyData or raw is None:
@@ -96,5 +96,5 @@ def read_progress(job_id: str, huey: Huey | None = None) -> dict[str, Any] | Non
         return None
 
 
-def clear_progress(job_id: str, huey: Huey | None = None) -> None:
+def clear_progress(job_id: int, huey: Huey | None = None) -> None:
     (huey or queue()).storage.pop_data(_key(job_id))

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, has_app_context, url_for
+from flask import Flask, Response, current_app, has_app_context, redirect, url_for
 from sqlalchemy.exc import OperationalError
 
 from resettle.audit.services import acting_as
@@ -53,20 +53,31 @@ class JobKind:
     # Kinds that only read (exports) are run again after a database error; kinds that number
     # or change records are not (their transaction rolled back, so the person may submit again).
     retry_on_error: bool = False
+    # The records its file holds, as the audit names a download of it (an export event).
+    entity: str = "Job"
 
 
 KINDS: dict[str, JobKind] = {}
 
 
-def job_kind(name: str, *, retry_on_error: bool = False) -> Callable[[Callable], Callable]:
+def job_kind(
+    name: str, *, retry_on_error: bool = False, entity: str = "Job"
+) -> Callable[[Callable], Callable]:
     def register(function: Callable[[JobContext], None]) -> Callable[[JobContext], None]:
-        KINDS[name] = JobKind(name, function, retry_on_error)
+        KINDS[name] = JobKind(name, function, retry_on_error, entity)
         return function
 
     return register
 
 
 # --- submitting ------------------------------------------------------------------------------
+
+
+def starts_job(view: Callable) -> Callable:
+    """Mark a view whose file is made by a job: it answers 303 to the job, and the job's
+    download (jobs.download) is the audited export."""
+    view.starts_job = True  # type: ignore[attr-defined]
+    return view
 
 
 def submit_job(
@@ -82,7 +93,7 @@ def submit_job(
     if kind not in KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
     job = Job(
-        id=uuid.uuid4().hex,
+        token=uuid.uuid4().hex,
         kind=kind,
         title=title[:300],
         user_id=user.id,
@@ -130,7 +141,7 @@ class JobContext:
         folder = files_dir()
         folder.mkdir(parents=True, exist_ok=True)
         suffix = Path(filename).suffix[:10]
-        path = folder / f"{self.job_id}{suffix}"
+        path = folder / f"{self.job.token}{suffix}"
         partial = path.with_suffix(path.suffix + ".part")
         partial.write_bytes(data)
         os.replace(partial, path)
@@ -169,7 +180,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
 
 
-def _claim(job_id: str) -> bool:
+def _claim(job_id: int) -> bool:
     """Take a queued job for this worker: one atomic UPDATE, so of two workers handed the same
     id only one runs it."""
     result = db.session.execute(
@@ -188,7 +199,7 @@ def _claim(job_id: str) -> bool:
 
 
 @contextmanager
-def _heartbeat(job_id: str) -> Iterator[None]:
+def _heartbeat(job_id: int) -> Iterator[None]:
     """Say every few seconds that the job's worker is alive (also while WeasyPrint renders)."""
     huey = current_app.extensions["resettle.jobs"][0]
     stop = threading.Event()
@@ -199,7 +210,7 @@ def _heartbeat(job_id: str) -> Iterator[None]:
             put_progress(job_id, progress["done"], progress["total"], huey)
 
     put_progress(job_id, 0, 0, huey)
-    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
     thread.start()
     try:
         yield
@@ -208,7 +219,7 @@ def _heartbeat(job_id: str) -> Iterator[None]:
         thread.join(timeout=2)
 
 
-def run_job(app: Flask, job_id: str) -> None:
+def run_job(app: Flask, job_id: int) -> None:
     """Run one job (the queue's task). In tests it runs inside the submitting request."""
     if has_app_context():
         _run(job_id)
@@ -220,7 +231,7 @@ def run_job(app: Flask, job_id: str) -> None:
             db.session.remove()
 
 
-def _run(job_id: str) -> None:
+def _run(job_id: int) -> None:
     if not _claim(job_id):
         return  # another worker has it, or it is finished
     job = db.session.get(Job, job_id)
@@ -236,7 +247,7 @@ def _run(job_id: str) -> None:
                     _("This job can no longer be run: its account or kind is gone.")
                 )
             scope = None if user.sees_every_project else frozenset(user.project_ids)
-            if scope is not None and (job.project_id is None or job.project_id not in scope):
+            if scope is not None and job.project_id is not None and job.project_id not in scope:
                 raise RuleViolation(
                     _("The account that started this job no longer sees its project.")
                 )
@@ -265,7 +276,7 @@ def _run(job_id: str) -> None:
     clear_progress(job_id)
 
 
-def _fail_or_requeue(job_id: str, message: str, *, retry: bool) -> None:
+def _fail_or_requeue(job_id: int, message: str, *, retry: bool) -> None:
     job = db.session.get(Job, job_id)
     if job is None:
         return
@@ -387,11 +398,16 @@ def job_status(job: Job) -> JobStatus:
     )
 
 
+def job_page(job: Job) -> Response:
+    """Where a request that started a job sends the person: the job's page, at once."""
+    return redirect(url_for("jobs.detail", token=job.token), 303)
+
+
 def result_address(job: Job) -> str | None:
     if job.state != JobState.DONE:
         return None
     if job.file_path:
-        return url_for("jobs.download", job_id=job.id)
+        return url_for("jobs.download", token=job.token)
     if job.result:
         return url_for(job.result["endpoint"], **job.result.get("args", {}))
     return None

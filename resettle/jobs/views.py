@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import io
 
+import sqlalchemy as sa
 from flask import abort, jsonify, render_template, request, send_file
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
-from resettle.audit.access import audited_download
+from resettle.audit.access import EXPORT, masked_filter, record_access
 from resettle.auth.policy import logged_in
 from resettle.extensions import db
 from resettle.jobs import bp
 from resettle.jobs.models import Job, JobState
-from resettle.jobs.services import file_of, job_status, jobs_of, keep_hours
+from resettle.jobs.services import KINDS, file_of, job_status, jobs_of, keep_hours
 from resettle.projects.scope import sees_project
 from resettle.translate import lazy_gettext as _l
 
@@ -24,15 +26,13 @@ STATE_LABELS = {
 }
 
 
-def _load(job_id: str) -> Job:
-    """The account's own job, in a project it still sees; anyone else's answers 404."""
-    job = db.session.get(Job, job_id[:32]) or abort(404)
+def _load(token: str) -> Job:
+    """The account's own job, of a project it still sees (or of all it sees: a list over
+    projects is made within the account's scope); anyone else's answers 404."""
+    job = db.session.scalar(sa.select(Job).where(Job.token == token[:32])) or abort(404)
     if job.user_id != current_user.id:
         abort(404)
-    if job.project_id is None:
-        if not current_user.sees_every_project:
-            abort(404)
-    elif not sees_project(job.project_id):
+    if job.project_id is not None and not sees_project(job.project_id):
         abort(404)
     return job
 
@@ -55,10 +55,10 @@ def index():
     )
 
 
-@bp.route("/<job_id>")
+@bp.route("/<token>")
 @logged_in
-def detail(job_id: str):
-    job = _load(job_id)
+def detail(token: str):
+    job = _load(token)
     status = job_status(job)
     if _wants_json():
         return jsonify(
@@ -75,16 +75,33 @@ def detail(job_id: str):
     )
 
 
-@bp.route("/<job_id>/file")
+@bp.route("/<token>/file")
 @logged_in
-@audited_download("Job")
-def download(job_id: str):
-    job = _load(job_id)
+def download(token: str):
+    """The job's file. Audited as an export of what it holds, with the filters it was made
+    with (masked like a query string), as the download used to be when a request made it."""
+    job = _load(token)
     if job.state != JobState.DONE or not job.file_path:
         abort(404)
     data = file_of(job)
     if data is None:
         abort(410)
+    kind = KINDS.get(job.kind)
+    params = MultiDict(
+        (key, str(value)) for key, value in sorted((job.params or {}).items()) if value
+    )
+    record_access(
+        db.session,
+        EXPORT,
+        kind.entity if kind else "Job",
+        None,
+        {
+            "download": [None, request.path],
+            "filter": [None, masked_filter(params)],
+            "job": [None, job.title],
+        },
+    )
+    db.session.commit()
     mimetype = job.file_type or "application/octet-stream"
     return send_file(
         io.BytesIO(data),
@@ -93,3 +110,6 @@ def download(job_id: str):
         download_name=job.file_name or job.file_path,
         max_age=0,
     )
+
+
+download.audited_download = True  # type: ignore[attr-defined]  (audited inside, see above)

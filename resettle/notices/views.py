@@ -19,7 +19,7 @@ from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.funds.services import allowance_statement
 from resettle.households.models import CompensationMode, Household, Stage
-from resettle.jobs.services import submit_job
+from resettle.jobs.services import job_page, submit_job
 from resettle.notices import bp
 from resettle.notices.forms import BatchForm, IssueNoticeForm, VoidForm
 from resettle.notices.guards import BY_AGREEMENT, BY_NOTICE_PERIOD
@@ -306,7 +306,7 @@ def batch():
                 params=batch_params(project_id, notice_type, household_ids, data),
                 total=len(household_ids),
             )
-            return redirect(url_for("jobs.detail", job_id=job.id), 303)
+            return job_page(job)
     households = _candidates(project_id, notice_type) if project_id else []
     return render_template(
         "notices/batch.html",

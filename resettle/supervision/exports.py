@@ -8,6 +8,7 @@ screen's language.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ from resettle.supervision.overdue import (
     OverdueItem,
     _group,
     overdue_items,
+    overdue_summary,
 )
 from resettle.translate import gettext as _
 
@@ -73,6 +75,28 @@ def _plain_row(item: OverdueItem) -> dict[str, Any]:
     }
 
 
+def _too_long() -> RuleViolation:
+    return RuleViolation(
+        _(
+            "The list has more than %(n)d items, too many to print: filter by project, unit "
+            "or level, or download it as Excel.",
+            n=MAX_PDF_ROWS,
+        ),
+        "unit",
+    )
+
+
+def check_printable(
+    session: Session, filters: OverdueFilter, today: date, *, calendar: WorkCalendar | None = None
+) -> int:
+    """How many rows the printed list has; RuleViolation when too many to print (asked by the
+    page before it starts the job, from the per-unit counts alone)."""
+    total = sum(s.total for s in overdue_summary(session, filters, today, calendar=calendar))
+    if total > MAX_PDF_ROWS:
+        raise _too_long()
+    return total
+
+
 def overdue_pdf_context(
     session: Session,
     filters: OverdueFilter,
@@ -86,14 +110,7 @@ def overdue_pdf_context(
         session, filters, today, limit=MAX_PDF_ROWS + 1, calendar=calendar
     )
     if len(items) > MAX_PDF_ROWS:
-        raise RuleViolation(
-            _(
-                "The list has more than %(n)d items, too many to print: filter by project, unit "
-                "or level, or download it as Excel.",
-                n=MAX_PDF_ROWS,
-            ),
-            "unit",
-        )
+        raise _too_long()
     groups = []
     for summary, group_items in _group(items, summaries):
         groups.append(
@@ -130,11 +147,17 @@ def overdue_pdf(
     *,
     made_at: datetime | None = None,
     calendar: WorkCalendar | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> bytes:
     """The overdue list as an A4 landscape PDF: header repeated, pages numbered, signatures."""
     with in_chinese():
         context = overdue_pdf_context(session, filters, today, made_at=made_at, calendar=calendar)
-        return render_pdf(OVERDUE_PDF_TEMPLATE, **context)
+        if progress is not None:
+            progress(0, context["total"])
+        data = render_pdf(OVERDUE_PDF_TEMPLATE, **context)
+    if progress is not None:
+        progress(context["total"], context["total"])
+    return data
 
 
 XLSX_COLUMNS = (

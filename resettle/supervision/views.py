@@ -15,15 +15,16 @@ from resettle.db import database_int
 from resettle.documents.numbers import begin_numbering
 from resettle.errors import RuleViolation
 from resettle.extensions import db
+from resettle.jobs.services import job_page, starts_job, submit_job
 from resettle.notices.services import notice_pdf
 from resettle.notices.views import pdf_response
 from resettle.plans.services import app_calendar
 from resettle.projects.services import all_projects
-from resettle.spreadsheets.writing import XLSX_MIMETYPE
 from resettle.supervision import bp
 from resettle.supervision.dashboard import dashboard, dashboard_totals
-from resettle.supervision.exports import overdue_pdf, overdue_xlsx
+from resettle.supervision.exports import check_printable
 from resettle.supervision.forms import CloseForm, OrderForm, ResponseForm
+from resettle.supervision.jobs import overdue_params
 from resettle.supervision.levels import LEVEL_LABELS, Level
 from resettle.supervision.models import OrderStatus, SupervisionOrder
 from resettle.supervision.orders import (
@@ -53,11 +54,13 @@ READERS = (Role.LEADER, Role.SUPERVISOR, Role.ADMIN)
 
 
 def _filters() -> tuple[OverdueFilter, date]:
-    """The list's filters from the query string (the same for screen, PDF and Excel)."""
-    level = request.args.get("level", "")
-    unit = request.args.get("unit", "").strip()[:100]
+    """The list's filters from the query string or the print form (the same for screen, PDF
+    and Excel)."""
+    values = request.values
+    level = values.get("level", "")
+    unit = values.get("unit", "").strip()[:100]
     as_of = clock.today()
-    raw = request.args.get("as_of", "")
+    raw = values.get("as_of", "")
     if raw:
         try:
             as_of = date.fromisoformat(raw)
@@ -67,7 +70,7 @@ def _filters() -> tuple[OverdueFilter, date]:
         as_of = clock.today()
     return (
         OverdueFilter(
-            project_id=request.args.get("project", type=database_int),
+            project_id=values.get("project", type=database_int),
             unit=unit or None,
             level=Level(level) if level in Level._value2member_map_ else None,
         ),
@@ -103,28 +106,45 @@ def overdue():
     )
 
 
-@bp.route("/overdue.pdf")
+def _start_list_job(kind: str, title: str) -> Response:
+    """The overdue list as a file, made by a job: the request answers at once."""
+    filters, as_of = _filters()
+    job = submit_job(
+        kind,
+        title=title,
+        user=current_user,
+        project_id=filters.project_id,
+        params=overdue_params(filters, as_of),
+    )
+    return job_page(job)
+
+
+@bp.route("/overdue.pdf", methods=["GET", "POST"])
 @logged_in
-@audited_download("SupervisionItem")
+@starts_job
 def overdue_list_pdf():
+    if request.method == "GET":  # an old link: the list, with its print button
+        return redirect(url_for("supervision.overdue", **_args()))
     filters, as_of = _filters()
     try:
-        data = overdue_pdf(db.session, filters, as_of)
+        check_printable(db.session, filters, as_of)
     except RuleViolation as exc:
         flash(exc.message, "error")
         return redirect(url_for("supervision.overdue", **_args()))
-    return pdf_response(data, f"overdue-{as_of.isoformat()}.pdf")
+    return _start_list_job(
+        "overdue_pdf", _("Overdue list as of %(date)s (PDF)", date=as_of.isoformat())
+    )
 
 
-@bp.route("/overdue.xlsx")
+@bp.route("/overdue.xlsx", methods=["GET", "POST"])
 @logged_in
-@audited_download("SupervisionItem")
+@starts_job
 def overdue_list_xlsx():
-    filters, as_of = _filters()
-    return Response(
-        overdue_xlsx(db.session, filters, as_of),
-        mimetype=XLSX_MIMETYPE,
-        headers={"Content-Disposition": f"attachment; filename=overdue-{as_of.isoformat()}.xlsx"},
+    if request.method == "GET":
+        return redirect(url_for("supervision.overdue", **_args()))
+    _filters_, as_of = _filters()
+    return _start_list_job(
+        "overdue_xlsx", _("Overdue list as of %(date)s (Excel)", date=as_of.isoformat())
     )
 
 

@@ -37,15 +37,17 @@ def test_supervisor_prints_the_overdue_list_and_issues_an_order_the_leader_sees(
     assert rows.count() >= 2
     screenshot(page, "supervision-overdue-filtered")
 
-    pdf_link = page.get_by_role("link", name=t("Print (PDF)"))
-    assert f"unit={UNIT}" in pdf_link.get_attribute("href") or "unit=%E6" in pdf_link.get_attribute(
-        "href"
-    )
-    printed = page.request.get(live_server + pdf_link.get_attribute("href"))
+    list_url = page.url
+    page.get_by_role("button", name=t("Print (PDF)")).click()  # a job makes the PDF
+    expect(page.locator("[data-job-state]")).to_have_attribute("data-job-state", "done")
+    screenshot(page, "supervision-overdue-pdf-job")
+    download = page.get_by_role("link", name=t("Download"))
+    printed = page.request.get(live_server + download.get_attribute("href"))
     assert printed.status == 200 and printed.headers["content-type"] == "application/pdf"
     text = pdf_text(printed.body())
     assert f"{UNIT}：" in text and "督查督办逾期清单" in text and "第1页共" in text
     assert any("CJK" in f.name and f.embedded for f in pdf_fonts(printed.body()))
+    page.goto(list_url)
 
     boxes = page.locator('table.overdue input[name="item"]:not([disabled])')
     first_item = rows.first.locator("td").nth(5).inner_text()  # the node or stage

@@ -1,0 +1,25 @@
+"""Helpers for tests of pages that start a job (in-process tests run the job at once)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+JSON = {"Accept": "application/json"}
+
+
+def job_status(client: Any, response: Any) -> dict[str, Any]:
+    """The JSON of the job a response sent the person to (303 to /jobs/<id>)."""
+    assert response.status_code == 303, (
+        response.status_code,
+        response.get_data(as_text=True)[:500],
+    )
+    location = response.headers["Location"]
+    assert "/jobs/" in location, location
+    return client.get(location, headers=JSON).json
+
+
+def job_result(client: Any, response: Any) -> Any:
+    """The file (or page) the finished job made, as the person downloads it."""
+    status = job_status(client, response)
+    assert status["state"] == "done", status
+    return client.get(status["result"])

@@ -167,7 +167,7 @@ def _world(
     )
     db.session.flush()
     job = Job(
-        id=f"{n:032x}",
+        token=f"{n:032x}",
         kind="notice_batch",
         title="批量",
         user_id=author.id,
@@ -177,7 +177,7 @@ def _world(
     db.session.add(job)
     db.session.flush()
     return {
-        "job_id": job.id,
+        "token": job.token,
         "project_id": project.id,
         "owner_id": project.id,
         "household_id": household.id,

@@ -20,6 +20,7 @@ from resettle.supervision.exports import overdue_pdf, overdue_xlsx
 from resettle.supervision.levels import Level, assess, limits_for
 from resettle.supervision.models import ItemKind
 from resettle.supervision.overdue import UNASSIGNED, OverdueFilter, overdue_items, overdue_page
+from tests.jobs import job_result
 from tests.pdf import pdf_fonts, pdf_text
 from tests.supervision import STANDARD_NODES, TODAY, add_household, add_plan, add_project
 
@@ -384,11 +385,17 @@ def test_supervisors_get_checkboxes_and_downloads_keep_the_filters(
     page = client.get(f"/supervision/overdue?project={project.id}&level=warn")
     body = page.get_data(as_text=True)
     assert body.count('name="item"') == 2  # the 警示 node and the household's vacating step
-    pdf = client.get(f"/supervision/overdue.pdf?project={project.id}&level=warn")
+    assert body.count('action="/supervision/overdue.pdf"') == 1
+    assert f'name="project" value="{project.id}"' in body and 'name="level" value="warn"' in body
+    started = client.post("/supervision/overdue.pdf", data={"project": project.id, "level": "warn"})
+    pdf = job_result(client, started)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = pdf_text(pdf.data)
     assert "街道办事处" in text and "区房屋征收事务所：" not in text
-    xlsx = client.get(f"/supervision/overdue.xlsx?project={project.id}&level=warn")
+    started = client.post(
+        "/supervision/overdue.xlsx", data={"project": project.id, "level": "warn"}
+    )
+    xlsx = job_result(client, started)
     assert xlsx.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
     assert {row[0] for row in sheet.iter_rows(min_row=3, values_only=True)} == {"警示"}

@@ -101,7 +101,7 @@ class BaseConfig:
     # Documents of fewer parts render in one process; the parts go to the workers this many
     # at a time.
     RENDER_PARALLEL_MIN_PARTS = int(os.environ.get("RENDER_PARALLEL_MIN_PARTS", "40"))
-    RENDER_CHUNK_PARTS = int(os.environ.get("RENDER_CHUNK_PARTS", "50"))
+    RENDER_CHUNK_PARTS = int(os.environ.get("RENDER_CHUNK_PARTS", "100"))
     # Strict-Transport-Security max-age in seconds (0: no header; production sends a year).
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "0"))
 

@@ -13,7 +13,8 @@ from the one-process render:
 - the outline (WeasyPrint's bookmarks from each part's h1/h2) is kept, pointing at the joined
   pages; the named destinations too;
 - the first chunk's /OutputIntents, XMP /Metadata (pdfaid:part 3), /Lang and /Info are the
-  joined file's, so Info and XMP agree (PDF/A-3b as far as pypdf allows; fonts stay embedded);
+  joined file's, so Info and XMP agree, and the file gets its /ID (PDF/A-3b as far as pypdf
+  allows; fonts stay embedded, each chunk with its own subsets);
 - every chunk is rendered with the one `made_at`, so the header time is the same on each page.
 
 The workers are forked from the application (`multiprocessing` "fork" context, Linux): they
@@ -228,6 +229,7 @@ class JoinedDocument:
             footer = PdfReader(io.BytesIO(footer_pdf))
             for page, stamp in zip(writer.pages, footer.pages, strict=True):
                 page.merge_page(stamp)
+        writer.generate_file_identifiers()  # the trailer's /ID, which PDF/A asks for
         out = io.BytesIO()
         writer.write(out)
         return RenderedDocument(out.getvalue(), self.pages, list(self.first_pages))
@@ -360,11 +362,14 @@ class ParallelRenderer:
             # The workers fork at the first submit. Frozen, the parent's objects are left out of
             # the workers' garbage collections (which otherwise walk the whole inherited heap
             # again and again, and copy every page they touch).
-            gc.freeze()
-            try:
-                self._pool.submit(_worker_ready)
-            finally:
-                gc.unfreeze()
+            # Forked under the render lock, so no other thread is inside Pango or fontconfig
+            # (holding their locks) at that moment.
+            with pdf_module.RENDER_LOCK:
+                gc.freeze()
+                try:
+                    self._pool.submit(_worker_ready)
+                finally:
+                    gc.unfreeze()
         return self._pool
 
     def _send(self, *, everything: bool) -> None:

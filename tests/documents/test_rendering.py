@@ -135,6 +135,7 @@ def test_joined_notices_keep_bookmarks_destinations_and_pdfa(parallel):
     assert reader.get_destination_page_number(named["notice-37"]) + 1 == joined.first_pages[37]
     # PDF/A-3b: the output intent, the XMP saying so, Info agreeing with it, fonts embedded
     root = reader.trailer["/Root"]
+    assert "/ID" in reader.trailer
     assert root["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
     xmp = root["/Metadata"].get_object().get_data().decode()
     assert re.search(r"pdfaid:part(>|=\")3", xmp)

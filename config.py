@@ -95,6 +95,13 @@ class BaseConfig:
     # Audit rows older than this many days may be pruned (`flask audit prune`); 0 keeps them for
     # ever. At least AUDIT_RETENTION_MINIMUM_DAYS (网络安全法 Art. 21: six months) when set.
     AUDIT_RETENTION_DAYS = os.environ.get("AUDIT_RETENTION_DAYS", "0")
+    # Processes that render a large many-part PDF (a notice batch) side by side, joined into one
+    # document (resettle/documents/rendering.py); 1 renders in the request's own process.
+    RENDER_PROCESSES = int(os.environ.get("RENDER_PROCESSES", str(min(os.cpu_count() or 1, 4))))
+    # Documents of fewer parts render in one process; the parts go to the workers this many
+    # at a time.
+    RENDER_PARALLEL_MIN_PARTS = int(os.environ.get("RENDER_PARALLEL_MIN_PARTS", "40"))
+    RENDER_CHUNK_PARTS = int(os.environ.get("RENDER_CHUNK_PARTS", "100"))
     # Strict-Transport-Security max-age in seconds (0: no header; production sends a year).
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "0"))
     # Background jobs (resettle/jobs): the queue (a SQLite file by default; redis://… when

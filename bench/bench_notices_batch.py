@@ -33,54 +33,60 @@ TARGET_S = 60.0
 TODAY = date(2025, 6, 18)
 
 
+def setup() -> None:
+    """The database migrated, a project with a signing deadline and NOTICES households
+    (inside an app context)."""
+    upgrade()
+    project = ExpropriationProject(
+        code="NB1",
+        name="通知书基准项目",
+        decision_number="东政征决字〔2025〕9号",
+        decision_date=date(2025, 3, 10),
+        signing_start=date(2025, 3, 20),
+        signing_end=date(2025, 7, 31),
+    )
+    db.session.add(project)
+    db.session.flush()
+    plan = Plan(kind=PlanKind.PROJECT, name="基准计划", project_id=project.id)
+    plan.nodes.append(
+        PlanNode(
+            key="signing",
+            name="签约",
+            position=0,
+            duration=1,
+            stage=Stage.SIGNED,
+            planned_start=date(2025, 7, 31),
+            planned_finish=date(2025, 7, 31),
+        )
+    )
+    db.session.add(plan)
+    db.session.execute(
+        sa.insert(Household),
+        [
+            {
+                "project_id": project.id,
+                "case_number": f"NB1-{n:05d}",
+                "head_name": SURNAMES[n % len(SURNAMES)]
+                + GIVEN[(n * 7) % len(GIVEN)]
+                + GIVEN[(n * 13) % len(GIVEN)],
+                "head_id_number": f"{110101198001010000 + n:018d}",
+                "house_address": f"东城区解放路{n % 300}号{n % 7 + 1}单元",
+                "legal_area": "85.00",
+                "unregistered_area": "0.00",
+                "house_use": "住宅",
+                "stage": Stage.APPRAISED.value,
+                "version_id": 1,
+            }
+            for n in range(NOTICES)
+        ],
+    )
+    db.session.commit()
+
+
 def measure(url: str, label: str) -> bool:
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        upgrade()
-        project = ExpropriationProject(
-            code="NB1",
-            name="通知书基准项目",
-            decision_number="东政征决字〔2025〕9号",
-            decision_date=date(2025, 3, 10),
-            signing_start=date(2025, 3, 20),
-            signing_end=date(2025, 7, 31),
-        )
-        db.session.add(project)
-        db.session.flush()
-        plan = Plan(kind=PlanKind.PROJECT, name="基准计划", project_id=project.id)
-        plan.nodes.append(
-            PlanNode(
-                key="signing",
-                name="签约",
-                position=0,
-                duration=1,
-                stage=Stage.SIGNED,
-                planned_start=date(2025, 7, 31),
-                planned_finish=date(2025, 7, 31),
-            )
-        )
-        db.session.add(plan)
-        db.session.execute(
-            sa.insert(Household),
-            [
-                {
-                    "project_id": project.id,
-                    "case_number": f"NB1-{n:05d}",
-                    "head_name": SURNAMES[n % len(SURNAMES)]
-                    + GIVEN[(n * 7) % len(GIVEN)]
-                    + GIVEN[(n * 13) % len(GIVEN)],
-                    "head_id_number": f"{110101198001010000 + n:018d}",
-                    "house_address": f"东城区解放路{n % 300}号{n % 7 + 1}单元",
-                    "legal_area": "85.00",
-                    "unregistered_area": "0.00",
-                    "house_use": "住宅",
-                    "stage": Stage.APPRAISED.value,
-                    "version_id": 1,
-                }
-                for n in range(NOTICES)
-            ],
-        )
-        db.session.commit()
+        setup()
         with app.test_request_context(base_url="https://zhengqian.example.gov.cn"):
             started = time.perf_counter()
             begin_numbering(db.session)

@@ -255,12 +255,14 @@ def render_html(template_name: str, **context: Any) -> str:
     font = cjk_font()
     made_at = context.pop("made_at", None) or datetime.now(UTC)
     context.setdefault("title", "")
+    # a part of a document joined later prints no page counter: it is stamped on the whole
+    # (resettle.documents.parallel); the base template also honours `pdf_footer_pages`
+    context.setdefault("pdf_page_counter", _page_counter_content())
     return render_template(
         template_name,
         made_at=made_at,
         made_at_local=local_time(made_at),
         pdf_font_family=css_font_family((font.family, *FALLBACK_FAMILIES)),
-        pdf_page_counter=_page_counter_content(),
         **context,
     )
 

@@ -42,7 +42,6 @@ from resettle.documents.numbers import new_check_code, next_sequences
 from resettle.documents.verification import (
     check_code_matches,
     normalise_number,
-    qr_data_uri,
     verify_url,
 )
 from resettle.errors import RuleViolation
@@ -428,7 +427,7 @@ def _store(
                 "template": TEMPLATES[part.kind],
                 # the full ID number is printed on the agreement, never kept in its figures
                 "n": {**part.figures, "id_number": part.household.head_id_number},
-                "qr": qr_data_uri(url),
+                "qr_text": url,  # drawn where the part is rendered
             }
         )
     made_at = utcnow()

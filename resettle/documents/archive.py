@@ -3,55 +3,24 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from resettle.auth.models import User
-from resettle.chinese import in_chinese
 from resettle.documents.models import ArchivedDocument
-from resettle.pdf import PDF_VARIANT_ARCHIVE, missing_glyphs, render_pdf_pages
+from resettle.documents.rendering import DOCUMENT_TEMPLATE, RenderedDocument, render_parts
+from resettle.pdf import missing_glyphs
 
-#: The template that lays out many parts (notices, orders) as one document, a page or more each.
-DOCUMENT_TEMPLATE = "notices/pdf/document.html"
-
-
-@dataclass
-class RenderedDocument:
-    pdf: bytes
-    pages: int
-    first_pages: list[int]  # the first page of each part, in order
-
-
-def render_parts(
-    entries: Sequence[dict[str, Any]],
-    *,
-    title: str,
-    made_at: datetime,
-    template: str = DOCUMENT_TEMPLATE,
-    pdf_variant: str | None = PDF_VARIANT_ARCHIVE,
-) -> RenderedDocument:
-    """One PDF/A-3b document with a page (or more) per part; entries are plain dicts with
-    `template` and `n` (the part's data), laid out by `template` (each part in an element with
-    the id notice-<index>). Laid out once, through resettle.pdf."""
-    with in_chinese():  # an archived document is a Chinese document, whoever issues it
-        pdf, pages = render_pdf_pages(
-            template,
-            pdf_variant=pdf_variant,
-            title=title,
-            made_at=made_at,
-            entries=entries,
-        )
-    starts: dict[str, int] = {}
-    for page_number, page in enumerate(pages, start=1):
-        for anchor in page.anchors:
-            if anchor.startswith("notice-"):
-                starts.setdefault(anchor, page_number)
-    first_pages = [starts.get(f"notice-{index}", 1) for index in range(len(entries))]
-    return RenderedDocument(pdf, len(pages), first_pages)
+__all__ = [  # rendering lives in resettle.documents.rendering; callers may take it from here
+    "DOCUMENT_TEMPLATE",
+    "RenderedDocument",
+    "archive_document",
+    "document_is_intact",
+    "lacking_glyphs",
+    "page_counts",
+    "render_parts",
+]
 
 
 def page_counts(first_pages: list[int], total: int) -> list[int]:

@@ -122,18 +122,22 @@ class JobContext:
         self.params: dict[str, Any] = dict(job.params or {})
         self.project_id = job.project_id
         self._last_report = 0.0
+        self._lock = threading.Lock()
         self._done = 0
         self._total = job.total
 
     def progress(self, done: int, total: int | None = None) -> None:
-        """Report progress (kept at most every 0.3 s, and always at the end)."""
-        if total is not None:
-            self._total = total
-        self._done = done
-        now = time.monotonic()
-        if now - self._last_report >= 0.3 or done >= self._total:
-            self._last_report = now
-            put_progress(self.job_id, done, self._total)
+        """Report progress (kept at most every 0.3 s, and always at the end; from any thread,
+        and never backwards)."""
+        with self._lock:
+            if total is not None:
+                self._total = total
+            done = max(done, self._done)
+            self._done = done
+            now = time.monotonic()
+            if now - self._last_report >= 0.3 or done >= self._total:
+                self._last_report = now
+                put_progress(self.job_id, done, self._total)
 
     def keep_file(self, data: bytes, filename: str, mimetype: str) -> None:
         """Keep the file the job made (written before the job commits; a job that then fails

@@ -37,10 +37,10 @@ from resettle.documents.capitals import amount_in_capitals
 from resettle.documents.dates import chinese_date, chinese_datetime
 from resettle.documents.models import ArchivedDocument
 from resettle.documents.numbers import begin_numbering, new_check_code, next_sequences
+from resettle.documents.rendering import ParallelRenderer
 from resettle.documents.verification import (
     check_code_matches,
     normalise_number,
-    qr_data_uri,
     verify_url,
 )
 from resettle.errors import RuleViolation
@@ -188,6 +188,28 @@ class Draft:
     household_id: int | None = None
 
 
+def _draft(
+    notice_type: NoticeType,
+    sequence: int,
+    details: dict[str, Any],
+    household_id: int | None,
+    *,
+    issued_on: date,
+) -> Draft:
+    """A notice with its reserved number: draws its check code, fills number, code and the
+    verification address into details."""
+    number = format_number(notice_type, issued_on.year, sequence)
+    code = new_check_code()
+    details.update(
+        number=number,
+        check_code=code,
+        issued_on=issued_on.isoformat(),
+        issued_on_text=chinese_date(issued_on),
+        verify_url=verify_url(number, code),
+    )
+    return Draft(notice_type, issued_on.year, sequence, number, code, details, household_id)
+
+
 def draft_notices(
     session: Session,
     notice_type: NoticeType,
@@ -198,23 +220,21 @@ def draft_notices(
 ) -> list[Draft]:
     """Reserve consecutive numbers and draw check codes; fill number, code and QR into details."""
     first = next_sequences(session, notice_type, issued_on.year, len(details_list))
-    drafts = []
-    for offset, (details, household_id) in enumerate(zip(details_list, household_ids, strict=True)):
-        sequence = first + offset
-        number = format_number(notice_type, issued_on.year, sequence)
-        code = new_check_code()
-        url = verify_url(number, code)
-        details.update(
-            number=number,
-            check_code=code,
-            issued_on=issued_on.isoformat(),
-            issued_on_text=chinese_date(issued_on),
-            verify_url=url,
+    return [
+        _draft(notice_type, first + offset, details, household_id, issued_on=issued_on)
+        for offset, (details, household_id) in enumerate(
+            zip(details_list, household_ids, strict=True)
         )
-        drafts.append(
-            Draft(notice_type, issued_on.year, sequence, number, code, details, household_id)
-        )
-    return drafts
+    ]
+
+
+def notice_entry(draft: Draft) -> dict[str, Any]:
+    """What the document prints for a draft (its QR code is drawn where it is rendered)."""
+    return {
+        "template": TEMPLATES[draft.notice_type],
+        "n": draft.details,
+        "qr_text": draft.details["verify_url"],
+    }
 
 
 def store_notices(
@@ -225,17 +245,13 @@ def store_notices(
     title: str,
     user: User | None,
     issued_on: date,
+    rendered: RenderedDocument | None = None,
 ) -> list[Notice]:
-    """Render the drafts as one document, archive it, and save one Notice row per draft."""
-    entries = [
-        {
-            "template": TEMPLATES[d.notice_type],
-            "n": d.details,
-            "qr": qr_data_uri(d.details["verify_url"]),
-        }
-        for d in drafts
-    ]
-    rendered = render_notices(entries, title=title, made_at=made_at)
+    """Render the drafts as one document (unless `rendered` is it already), archive it, and
+    save one Notice row per draft."""
+    if rendered is None:
+        entries = [notice_entry(draft) for draft in drafts]
+        rendered = render_notices(entries, title=title, made_at=made_at)
     document = archive_document(session, rendered, count=len(drafts), user=user)
     counts = page_counts(rendered.first_pages, rendered.pages)
     notices = []
@@ -386,25 +402,51 @@ def issue_batch(
         ordered.sort(key=lambda h: (h.selection_order or 0, h.case_number))
     else:
         ordered.sort(key=lambda h: h.case_number)
-    details_list = []
+    # Numbers for the whole batch first, in a savepoint that a refused batch rolls back (so
+    # nothing is written), then each household's notice is drafted and sent to the renderer
+    # as soon as its details are known: the PDF's parts render in other processes while the
+    # next households are checked.
+    with in_chinese():
+        title = str(NOTICE_TYPE_LABELS[notice_type])
+    made_at = utcnow()
+    drafts: list[Draft] = []
     refused: list[str] = []
-    for index, household in enumerate(ordered):
+    # Progress: half for the households checked, half for the notices laid out.
+    counts = {"checked": 0, "rendered": 0}
+
+    def report(**more: int) -> None:
+        for key, n in more.items():
+            counts[key] += n
         if progress is not None:
-            progress(index // 2, len(ordered))  # the first half: each household checked
-        single = NoticeInput(deadline=data.deadline, again=data.again)
-        if data.selection_at is not None:
-            single.selection_at = data.selection_at + timedelta(
-                minutes=index * max(data.slot_minutes, 0)
-            )
-        try:
-            deadlines = _asking(session, household, notice_type, single, today)
-        except RuleViolation as exc:
-            if exc.field == "selection_at":
-                raise
-            refused.append(exc.message)
-            continue
-        details_list.append(
-            household_notice_details(
+            progress((counts["checked"] + counts["rendered"]) // 2, len(ordered))
+
+    with (
+        session.begin_nested(),
+        ParallelRenderer(
+            title=title,
+            made_at=made_at,
+            expected_parts=len(ordered),
+            on_rendered=lambda n: report(rendered=n),
+        ) as renderer,
+    ):
+        first = next_sequences(session, notice_type, today.year, len(ordered))
+        for index, household in enumerate(ordered):
+            report(checked=1)
+            single = NoticeInput(deadline=data.deadline, again=data.again)
+            if data.selection_at is not None:
+                single.selection_at = data.selection_at + timedelta(
+                    minutes=index * max(data.slot_minutes, 0)
+                )
+            try:
+                deadlines = _asking(session, household, notice_type, single, today)
+            except RuleViolation as exc:
+                if exc.field == "selection_at":
+                    raise
+                refused.append(exc.message)
+                continue
+            if refused:  # the batch is refused: the rest are only checked, to name them all
+                continue
+            details = household_notice_details(
                 household,
                 notice_type,
                 deadlines,
@@ -412,30 +454,29 @@ def issue_batch(
                 statement=_statement(session, household, notice_type, today),
                 agreement_number=_agreement_number(session, household, notice_type),
             )
-        )
-    if refused:
-        shown = "；".join(refused[:5])
-        raise RuleViolation(
-            _(
-                "%(n)d of the chosen households cannot get this notice, so none was issued: "
-                "%(reasons)s",
-                n=len(refused),
-                reasons=shown + ("…" if len(refused) > 5 else ""),
-            ),
-            "households",
-        )
-    drafts = draft_notices(
-        session, notice_type, details_list, [h.id for h in ordered], issued_on=today
-    )
-    with in_chinese():
-        title = str(NOTICE_TYPE_LABELS[notice_type])
+            draft = _draft(notice_type, first + index, details, household.id, issued_on=today)
+            drafts.append(draft)
+            renderer.submit([notice_entry(draft)])
+        if refused:
+            shown = "；".join(refused[:5])
+            raise RuleViolation(
+                _(
+                    "%(n)d of the chosen households cannot get this notice, so none was issued: "
+                    "%(reasons)s",
+                    n=len(refused),
+                    reasons=shown + ("…" if len(refused) > 5 else ""),
+                ),
+                "households",
+            )
+        rendered = renderer.finish()
     notices = store_notices(
         session,
         drafts,
-        made_at=utcnow(),
+        made_at=made_at,
         title=title,
         user=user,
         issued_on=today,
+        rendered=rendered,
     )
     return notices[0].document
 

@@ -49,6 +49,30 @@ def _numbers(world: JobWorld) -> list[int]:
     return numbers
 
 
+def test_a_batch_runs_to_done_on_a_worker_with_progress_a_person_sees(world):
+    world.start_worker()
+    client = world.client("jobs.all")
+    location = _batch(client, world, world.household_ids)
+    page = client.get(location).get_data(as_text=True)
+    assert 'http-equiv="refresh"' in page  # refreshes itself without JavaScript
+    seen = wait_for(client, location)
+    assert seen[-1]["state"] == "done", (seen[-1], world.worker_log()[-3000:])
+    assert (seen[-1]["done"], seen[-1]["total"]) == (60, 60)
+    assert any(s["state"] == "running" and 0 < s["done"] < 60 for s in seen), seen
+    assert [s["done"] for s in seen] == sorted(s["done"] for s in seen)  # never goes back
+    assert _numbers(world) == list(range(1, 61))  # consecutive, without gaps
+    result = client.get(seen[-1]["result"])
+    assert result.status_code == 200
+    with world.app.app_context():
+        document = db.session.scalar(sa.select(ArchivedDocument))
+        assert document.notice_count == 60
+        db.session.remove()
+    page = client.get(location).get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in page and seen[-1]["result"] in page
+    listing = client.get("/jobs/").get_data(as_text=True)
+    assert location.rsplit("/", 1)[-1] in listing
+
+
 def test_a_failing_job_shows_its_message_and_issues_nothing(world):
     world.start_worker()
     client = world.client("jobs.all")

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from resettle.calendar import WorkCalendar
 from resettle.chinese import in_chinese
 from resettle.db import utcnow
+from resettle.documents.rendering import ParallelRenderer
 from resettle.errors import RuleViolation
 from resettle.i18n import STAGE_LABELS
-from resettle.pdf import render_pdf
 from resettle.projects.models import ExpropriationProject
 from resettle.spreadsheets.writing import safe_cell, workbook_bytes
 from resettle.supervision.levels import LEVEL_LABELS, Level
@@ -152,12 +152,59 @@ def overdue_pdf(
     """The overdue list as an A4 landscape PDF: header repeated, pages numbered, signatures."""
     with in_chinese():
         context = overdue_pdf_context(session, filters, today, made_at=made_at, calendar=calendar)
+        parts = overdue_parts(context)
+    total = context["total"]
+    laid = {"parts": 0}
+
+    def laid_out(count: int) -> None:
+        # Chunks finish in any order; the rows are about evenly spread over the parts.
+        laid["parts"] += count
         if progress is not None:
-            progress(0, context["total"])
-        data = render_pdf(OVERDUE_PDF_TEMPLATE, **context)
+            progress(min(total, round(total * laid["parts"] / len(parts))), total)
+
     if progress is not None:
-        progress(context["total"], context["total"])
-    return data
+        progress(0, total)
+    with ParallelRenderer(
+        title=context["title"],
+        made_at=context["made_at"],
+        template=OVERDUE_PDF_TEMPLATE,
+        pdf_variant=None,
+        expected_parts=len(parts),
+        on_rendered=laid_out,
+    ) as renderer:
+        renderer.submit(parts)
+        document = renderer.finish()
+    return document.pdf
+
+
+#: Rows in one part of the printed list: large lists are laid out in parts by several
+#: processes (resettle/documents/rendering.py), each part a table under its unit's heading.
+ROWS_PER_PART = 25
+
+
+def overdue_parts(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """The printed list as parts: the first carries the title and totals, each unit's first
+    part its heading (a bookmark), later parts of a long unit say it continues, and the last
+    carries the signature lines."""
+    parts: list[dict[str, Any]] = []
+    for group in context["groups"]:
+        rows = group["rows"]
+        for start in range(0, max(len(rows), 1), ROWS_PER_PART):
+            parts.append(
+                {
+                    "n": {
+                        "group": group if start == 0 else None,
+                        "unit": group["unit"],
+                        "continued": start > 0,
+                        "rows": rows[start : start + ROWS_PER_PART],
+                    }
+                }
+            )
+    if not parts:
+        parts.append({"n": {"group": None, "unit": None, "continued": False, "rows": []}})
+    parts[0]["n"]["head"] = {key: context[key] for key in ("as_of", "filters", "total", "totals")}
+    parts[-1]["n"]["last"] = True
+    return parts
 
 
 XLSX_COLUMNS = (

@@ -293,6 +293,35 @@ def test_overdue_pdf_header_repeats_on_every_page(project):
         assert f"第{number}页共{pages}页" in text
 
 
+def test_a_long_list_laid_out_by_several_processes_reads_as_one(app, project, monkeypatch):
+    for _ in range(40):
+        add_household(db.session, project, stage=Stage.APPRAISED)
+    filters = OverdueFilter(project_id=project.id)
+    one = overdue_pdf(db.session, filters, TODAY, calendar=CAL)
+    monkeypatch.setitem(app.config, "RENDER_PROCESSES", 2)
+    monkeypatch.setitem(app.config, "RENDER_PARALLEL_MIN_PARTS", 2)
+    seen = []
+    data = overdue_pdf(
+        db.session, filters, TODAY, calendar=CAL, progress=lambda d, t: seen.append((d, t))
+    )
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    pages = len(reader.pages)
+    assert pages == len(pypdf.PdfReader(io.BytesIO(one)).pages) >= 3
+    for number in range(1, pages + 1):
+        text = pdf_text(data, page=number)
+        assert "逾期工作日" in text and f"第{number}页共{pages}页" in text
+    assert "制表人：" in pdf_text(data, page=pages)
+
+    def titles(outline):
+        for item in outline:
+            yield from titles(item) if isinstance(item, list) else [item.title]
+
+    bookmarks = list(titles(reader.outline))  # the title, then each unit (责任单位)
+    assert bookmarks[0] == "督查督办逾期清单"
+    assert any(b.startswith("区房屋征收事务所：") for b in bookmarks), bookmarks
+    assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1] > 100
+
+
 def test_excel_export_keeps_formulas_as_text(project):
     evil = add_project(db.session)
     add_plan(

@@ -79,6 +79,7 @@ def restore_command(path: Path, force: bool) -> None:
     try:
         with acting_as("cli"):
             outcome = restore_backup(path, force=force, progress=_Steps())
+            db.session.commit()  # the audit event of the restore, in the restored trail
     except BackupError as error:
         click.echo(str(error), err=True)
         sys.exit(1)

@@ -161,7 +161,7 @@ def approve(disclosure_id: int):
     return redirect(url_for("disclosure.detail", disclosure_id=disclosure_id))
 
 
-@bp.route("/<int:disclosure_id>/pdf", methods=["POST"])
+@bp.route("/<int:disclosure_id>/pdf/make", methods=["POST"])
 @role_required(*PDF_MAKERS)
 def make_pdf(disclosure_id: int):
     """Make the PDF of a disclosure published before PDFs were kept (or whose job failed)."""

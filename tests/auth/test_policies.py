@@ -133,7 +133,7 @@ EXPECTED: dict[str, tuple[str, str, object, int]] = {
     "disclosure.withdraw": ("POST", "/disclosures/{disclosure_id}/withdraw", {S, A}, 200),
     "disclosure.discard": ("POST", "/disclosures/{disclosure_id}/discard", {A, C, S}, 302),
     # (the sample is a draft: refused with a message, back to its page)
-    "disclosure.make_pdf": ("POST", "/disclosures/{disclosure_id}/pdf", {A, C, S}, 302),
+    "disclosure.make_pdf": ("POST", "/disclosures/{disclosure_id}/pdf/make", {A, C, S}, 302),
     "public.index": ("GET", "/public/", PUBLIC, 200),
     "public.project": ("GET", "/public/projects/{project_code}", PUBLIC, 200),
     "public.disclosure": ("GET", "/public/disclosures/{disclosure_id}", PUBLIC, 200),

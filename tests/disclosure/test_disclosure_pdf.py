@@ -66,7 +66,7 @@ def test_publishing_starts_the_job_that_renders_and_stores_the_pdf(client, login
     assert "欧**娜" in pdf_text(stored.pdf) and "欧阳娜娜" not in pdf_text(stored.pdf)
     page = client.get(f"/disclosures/{draft.id}").get_data(as_text=True)
     assert stored.sha256 in page  # the staff page shows the PDF's fingerprint
-    assert f"/disclosures/{draft.id}/pdf" not in page  # no button: it is made
+    assert f"/disclosures/{draft.id}/pdf/make" not in page  # no button: it is made
 
 
 def test_a_disclosure_published_without_a_pdf_gets_one_from_the_button(
@@ -76,8 +76,8 @@ def test_a_disclosure_published_without_a_pdf_gets_one_from_the_button(
     assert disclosures_missing_pdf(db.session) == [draft]
     caseworker = login_as(Role.CASEWORKER)
     page = client.get(f"/disclosures/{draft.id}").get_data(as_text=True)
-    assert f'action="/disclosures/{draft.id}/pdf"' in page
-    response = client.post(f"/disclosures/{draft.id}/pdf")
+    assert f'action="/disclosures/{draft.id}/pdf/make"' in page
+    response = client.post(f"/disclosures/{draft.id}/pdf/make")
     assert response.status_code == 303
     status = client.get(response.location, headers={"Accept": "application/json"}).json
     assert status["state"] == "done" and status["result"].endswith(f"/disclosures/{draft.id}")
@@ -85,7 +85,7 @@ def test_a_disclosure_published_without_a_pdf_gets_one_from_the_button(
     assert disclosures_missing_pdf(db.session) == []
     # asked again: nothing new is rendered, the PDF stays the one the public was served
     first = stored_pdf(db.session, draft.id).sha256
-    again = client.post(f"/disclosures/{draft.id}/pdf")
+    again = client.post(f"/disclosures/{draft.id}/pdf/make")
     assert again.status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DisclosurePdf)) == 1
     assert stored_pdf(db.session, draft.id).sha256 == first
@@ -94,8 +94,8 @@ def test_a_disclosure_published_without_a_pdf_gets_one_from_the_button(
 def test_a_draft_has_no_pdf_button_and_no_pdf(client, login_as, draft):
     login_as(Role.SUPERVISOR)
     page = client.get(f"/disclosures/{draft.id}").get_data(as_text=True)
-    assert f"/disclosures/{draft.id}/pdf" not in page
-    client.post(f"/disclosures/{draft.id}/pdf")
+    assert f"/disclosures/{draft.id}/pdf/make" not in page
+    client.post(f"/disclosures/{draft.id}/pdf/make")
     assert stored_pdf(db.session, draft.id) is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
 

@@ -71,7 +71,7 @@ def test_a_resident_on_a_phone_reads_progress_and_finds_the_own_case(live_server
     screenshot(phone, "public-phone-disclosure")
     # the demo seed rendered the disclosure's PDF: the download is the stored file at once
     pdf_link = phone.get_by_role("link", name="下载（PDF）")
-    pdf = phone.request.get(pdf_link.get_attribute("href"))
+    pdf = phone.request.get(live_server + pdf_link.get_attribute("href"))
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
 
     phone.get_by_role("link", name="本户查询").click()

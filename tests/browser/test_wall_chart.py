@@ -30,5 +30,5 @@ def test_leader_sees_the_gantt_of_the_demo_estate(live_server, page):
     expect(page.locator("[data-job-field=state]")).to_have_text("已完成")
     download = page.get_by_role("link", name="下载")
     expect(download).to_be_visible()
-    response = page.request.get(download.get_attribute("href"))
+    response = page.request.get(live_server + download.get_attribute("href"))
     assert response.ok and response.body().startswith(b"%PDF")

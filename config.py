@@ -115,6 +115,9 @@ class BaseConfig:
     JOB_FILES_KEEP_HOURS = int(os.environ.get("JOB_FILES_KEEP_HOURS", "48"))
     JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", "120"))
     JOBS_IMMEDIATE = False  # tests: a job runs inside the request that submits it
+    # Where a backup started from the admin page is written (on the machine the worker runs
+    # on; the file holds every ID number, so it is never offered as a download).
+    BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
 
 
 class DevelopmentConfig(BaseConfig):
@@ -147,6 +150,7 @@ class TestingConfig(BaseConfig):
             os.environ.get("TEST_DATABASE_URL", "sqlite://")
         )
         self.JOB_FILES_DIR = tempfile.mkdtemp(prefix="resettle-test-job-files-")
+        self.BACKUP_DIR = tempfile.mkdtemp(prefix="resettle-test-backups-")
 
 
 class ProductionConfig(BaseConfig):

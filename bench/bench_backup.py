@@ -99,6 +99,7 @@ def measure(url: str, label: str) -> bool:
             backup = folder / "bench.backup"
             start = time.perf_counter()
             made = create_backup(backup)
+            db.session.commit()
             created = time.perf_counter() - start
             start = time.perf_counter()
             verify_backup(backup)

@@ -150,6 +150,8 @@ def _register_blueprints(app: Flask) -> None:
     from resettle.auth import bp as auth_bp
     from resettle.auth import mfa_views as _auth_mfa_views  # noqa: F401
     from resettle.auth import views as _auth_views  # noqa: F401
+    from resettle.backup import bp as backup_bp
+    from resettle.backup import views as _backup_views  # noqa: F401
     from resettle.dashboard import bp as dashboard_bp
     from resettle.dashboard import views as _dashboard_views  # noqa: F401
     from resettle.disclosure import bp as disclosure_bp
@@ -188,6 +190,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp, url_prefix="/public")
     app.register_blueprint(disclosure_bp, url_prefix="/disclosures")
     app.register_blueprint(jobs_bp, url_prefix="/jobs")
+    app.register_blueprint(backup_bp)
 
 
 def _register_hooks(app: Flask) -> None:
@@ -440,6 +443,7 @@ def _register_cli(app: Flask) -> None:
     from resettle.auth.cli import users_cli
     from resettle.backup.cli import backup_cli
     from resettle.demo.cli import demo_cli
+    from resettle.disclosure.cli import disclosures_cli
     from resettle.funds.cli import funds_cli
     from resettle.households.cli import households_cli
     from resettle.jobs.cli import jobs_cli
@@ -453,6 +457,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(disclosures_cli)
     app.cli.add_command(funds_cli)
     app.cli.add_command(plan_cli)
     app.cli.add_command(projects_cli)

@@ -128,12 +128,17 @@ ENTITY_LABELS = {
     "Notice": _l("Notice"),
     "Agreement": _l("Agreement"),
     "Disclosure": _l("Disclosure"),
+    "DisclosurePdf": _l("Disclosure PDF"),
     "CalendarDay": _l("Calendar day"),
     "PendingUpload": _l("Upload awaiting import"),
 }
 
 
 FIELD_LABELS = {
+    # disclosure PDFs
+    "disclosure_id": _l("Disclosure"),
+    "rendered_at": _l("Rendered at"),
+    "rendered_by_id": _l("Rendered by"),
     # background jobs
     "state": _l("State"),
     "params": _l("Parameters"),

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from resettle.audit.services import acting_as
 from resettle.backup.services import BackupError, create_backup, restore_backup, verify_backup
+from resettle.extensions import db
 from resettle.translate import gettext as _
 
 backup_cli = AppGroup("backup", help="Backups (备份): make, check and restore.")
@@ -42,6 +43,7 @@ def create_command(path: Path) -> None:
     try:
         with acting_as("cli"):
             outcome = create_backup(path, progress=steps)
+            db.session.commit()  # the audit event of the backup
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     _finish(outcome.lines)
@@ -77,6 +79,7 @@ def restore_command(path: Path, force: bool) -> None:
     try:
         with acting_as("cli"):
             outcome = restore_backup(path, force=force, progress=_Steps())
+            db.session.commit()  # the audit event of the restore, in the restored trail
     except BackupError as error:
         click.echo(str(error), err=True)
         sys.exit(1)

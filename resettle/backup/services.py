@@ -54,7 +54,10 @@ MANIFEST = "manifest.json"
 SQLITE_PART = "database.sqlite3.gz"
 POSTGRES_PART = "database.pgdump"
 # Archived documents kept in the database: (table, id column, bytes column, SHA-256 column).
-DOCUMENTS = (("notice_documents", "id", "pdf", "sha256"),)
+DOCUMENTS = (
+    ("notice_documents", "id", "pdf", "sha256"),
+    ("disclosure_pdfs", "disclosure_id", "pdf", "sha256"),
+)
 # Rows in any of these mean a database holds an office's work: a restore will not replace it
 # unless told to (a freshly migrated database has none; its audit trail holds the migrations).
 WORK_TABLES = ("users", "expropriation_projects", "households")
@@ -304,7 +307,8 @@ def _snapshot_postgres(engine: sa.Engine, work: Path, progress: Progress) -> tup
 
 def create_backup(path: Path, *, progress: Progress = _quiet) -> Outcome:
     """Write a backup of the configured database to `path` while the application keeps serving;
-    audited. The file appears only when complete (written beside it, then renamed)."""
+    audited (the event is flushed: the caller commits). The file appears only when complete
+    (written beside it, then renamed)."""
     path = path.resolve()
     if not path.parent.is_dir():
         raise BackupError(_("There is no folder %(folder)s.", folder=path.parent))
@@ -351,7 +355,7 @@ def create_backup(path: Path, *, progress: Progress = _quiet) -> Outcome:
             "audit_last_seq": [None, manifest["audit_chain"]["last_seq"]],
         },
     )
-    db.session.commit()
+    db.session.flush()
     outcome.lines = _summary(manifest)
     if manifest["damaged_documents"]:
         outcome.lines.append(_damaged(manifest["damaged_documents"]))
@@ -718,5 +722,5 @@ def restore_backup(path: Path, *, force: bool = False, progress: Progress = _qui
             "audit_last_seq": [None, manifest["audit_chain"]["last_seq"]],
         },
     )
-    db.session.commit()
+    db.session.flush()
     return Outcome(manifest, lines=lines, path=path)

@@ -22,6 +22,7 @@ from resettle.disclosure.services import (
     DisclosureData,
     approve_disclosure,
     prepare_disclosure,
+    store_disclosure_pdf,
     withdraw_disclosure,
 )
 from resettle.errors import RuleViolation
@@ -284,7 +285,8 @@ def _make_disclosures(
     approver: User,
 ) -> None:
     """Published disclosures of every kind for 30 days from today, and one withdrawn and
-    published again, so the public pages have something to show."""
+    published again, so the public pages have something to show; each published one's PDF is
+    rendered here (a CLI, no job), so the public PDF links work at once."""
     today = clock.today()
     end = today + timedelta(days=30)
     for project in projects:
@@ -309,6 +311,9 @@ def _make_disclosures(
                 )
                 again = prepare_disclosure(session, project, data, user=preparer, today=today)
                 approve_disclosure(session, again, user=approver, today=today)
+                store_disclosure_pdf(session, again, user=approver)
+            else:
+                store_disclosure_pdf(session, disclosure, user=approver)
 
 
 DEMO_DISCLOSURE_TITLES = {

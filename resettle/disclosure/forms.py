@@ -33,3 +33,7 @@ class WithdrawForm(FlaskForm):
 
 class DiscardForm(FlaskForm):
     pass
+
+
+class MakePdfForm(FlaskForm):
+    pass

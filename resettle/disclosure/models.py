@@ -92,3 +92,25 @@ class Disclosure(db.Model):
 
     def __repr__(self) -> str:
         return f"<Disclosure {self.id} {self.kind} {self.status}>"
+
+
+class DisclosurePdf(db.Model):
+    """A published disclosure's PDF, rendered once (a job started on publishing) and served as
+    stored to every visitor: the public route never renders."""
+
+    __tablename__ = "disclosure_pdfs"
+    __audit_skip__ = frozenset({"pdf"})  # the bytes stay out of the audit trail; sha256 is in
+
+    disclosure_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("disclosures.id", ondelete="CASCADE"), primary_key=True
+    )
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int]
+    rendered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rendered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    __table_args__ = (
+        sa.CheckConstraint("size > 0", name="size_positive"),
+        sa.CheckConstraint("length(sha256) = 64", name="sha256_length"),
+    )

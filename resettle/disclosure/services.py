@@ -22,13 +22,19 @@ from resettle import clock
 from resettle.auth.models import Role, User
 from resettle.chinese import chinese, in_chinese
 from resettle.db import utcnow
-from resettle.disclosure.models import Disclosure, DisclosureKind, DisclosureStatus
+from resettle.disclosure.models import (
+    Disclosure,
+    DisclosureKind,
+    DisclosurePdf,
+    DisclosureStatus,
+)
 from resettle.errors import RuleViolation
 from resettle.funds.compensation import Line
 from resettle.funds.services import ADJUSTMENT_PREFIX, household_money
 from resettle.households.models import CompensationMode, Household, Stage
 from resettle.households.stages import STAGE_ORDER
 from resettle.i18n import MODE_LABELS, format_money
+from resettle.pdf import render_pdf
 from resettle.privacy import mask_name
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import Building, Unit
@@ -328,3 +334,66 @@ def disclosures_for_staff(session: Session, project_id: int | None = None) -> li
     if project_id is not None:
         query = query.where(Disclosure.project_id == project_id)
     return list(session.scalars(query.order_by(Disclosure.id.desc()).limit(500)))
+
+
+# --- the PDF ---------------------------------------------------------------------------------
+
+
+def render_disclosure_pdf(disclosure: Disclosure) -> bytes:
+    """The disclosure as printed: its frozen rows only (already masked when frozen), in Chinese."""
+    with in_chinese():
+        return render_pdf(
+            "public/disclosure_pdf.html",
+            title=disclosure.title,
+            project_name=disclosure.project.name,
+            kind_label=str(KIND_LABELS[disclosure.kind]),
+            columns=COLUMNS[disclosure.kind],
+            rows=disclosure.rows,
+            period_start=disclosure.period_start,
+            period_end=disclosure.period_end,
+            as_of=disclosure.snapshot_as_of,
+            sha256=disclosure.snapshot_sha256,
+        )
+
+
+def stored_pdf(session: Session, disclosure_id: int) -> DisclosurePdf | None:
+    """The disclosure's stored PDF row (its bytes load when read), or None before it is made."""
+    return session.get(DisclosurePdf, disclosure_id)
+
+
+def store_disclosure_pdf(
+    session: Session, disclosure: Disclosure, *, user: User | None = None
+) -> DisclosurePdf:
+    """Render a published disclosure's PDF once and keep it with its SHA-256; one made already
+    is kept as it is (the public has been served those bytes)."""
+    existing = stored_pdf(session, disclosure.id)
+    if existing is not None:
+        return existing
+    if disclosure.status == DisclosureStatus.DRAFT:
+        raise RuleViolation(_("A draft has no PDF: it is made when the disclosure is published."))
+    data = render_disclosure_pdf(disclosure)
+    row = DisclosurePdf(
+        disclosure_id=disclosure.id,
+        pdf=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        rendered_by_id=user.id if user is not None else None,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def disclosures_missing_pdf(session: Session) -> list[Disclosure]:
+    """Published disclosures without a stored PDF (published before PDFs were kept, or whose
+    job failed)."""
+    return list(
+        session.scalars(
+            sa.select(Disclosure)
+            .where(
+                Disclosure.status == DisclosureStatus.PUBLISHED,
+                ~sa.exists().where(DisclosurePdf.disclosure_id == Disclosure.id),
+            )
+            .order_by(Disclosure.id)
+        )
+    )

@@ -11,7 +11,14 @@ from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
 from resettle.db import database_int
 from resettle.disclosure import bp
-from resettle.disclosure.forms import ApproveForm, DiscardForm, PrepareForm, WithdrawForm
+from resettle.disclosure.forms import (
+    ApproveForm,
+    DiscardForm,
+    MakePdfForm,
+    PrepareForm,
+    WithdrawForm,
+)
+from resettle.disclosure.jobs import submit_disclosure_pdf
 from resettle.disclosure.models import Disclosure, DisclosureKind, DisclosureStatus
 from resettle.disclosure.services import (
     APPROVERS,
@@ -24,6 +31,7 @@ from resettle.disclosure.services import (
     disclosures_for_staff,
     is_public,
     prepare_disclosure,
+    stored_pdf,
     withdraw_disclosure,
 )
 from resettle.errors import RuleViolation
@@ -33,6 +41,8 @@ from resettle.projects.models import ExpropriationProject
 from resettle.translate import gettext as _
 
 PREPARERS = (Role.ADMIN, Role.CASEWORKER)
+#: Who may start the PDF of a published disclosure that has none (the staff who handle them).
+PDF_MAKERS = (Role.ADMIN, Role.CASEWORKER, Role.SUPERVISOR)
 
 
 def _load(disclosure_id: int) -> Disclosure:
@@ -114,6 +124,9 @@ def _detail(disclosure: Disclosure, withdraw_form: WithdrawForm | None = None):
         withdraw_form=withdraw_form or WithdrawForm(formdata=None),
         discard_form=DiscardForm(),
         public_now=is_public(disclosure, clock.today()),
+        pdf=stored_pdf(db.session, disclosure.id),
+        can_make_pdf=role in PDF_MAKERS and disclosure.status == DisclosureStatus.PUBLISHED,
+        pdf_form=MakePdfForm(),
     )
 
 
@@ -136,8 +149,33 @@ def approve(disclosure_id: int):
             flash(exc.message, "error")
         else:
             db.session.commit()
-            flash(_("Approved: the disclosure is published for its period."), "success")
+            # The public PDF is rendered once, now, in a job owned by who published it.
+            submit_disclosure_pdf(disclosure, current_user)
+            flash(
+                _(
+                    "Approved: the disclosure is published for its period; its PDF is being "
+                    "prepared."
+                ),
+                "success",
+            )
     return redirect(url_for("disclosure.detail", disclosure_id=disclosure_id))
+
+
+@bp.route("/<int:disclosure_id>/pdf/make", methods=["POST"])
+@role_required(*PDF_MAKERS)
+def make_pdf(disclosure_id: int):
+    """Make the PDF of a disclosure published before PDFs were kept (or whose job failed)."""
+    disclosure = _load(disclosure_id)
+    if not MakePdfForm().validate_on_submit():
+        return redirect(url_for("disclosure.detail", disclosure_id=disclosure_id))
+    if disclosure.status != DisclosureStatus.PUBLISHED:
+        flash(_("Only a published disclosure has a PDF."), "error")
+        return redirect(url_for("disclosure.detail", disclosure_id=disclosure_id))
+    if stored_pdf(db.session, disclosure.id) is not None:
+        flash(_("The PDF of this disclosure is made already."), "success")
+        return redirect(url_for("disclosure.detail", disclosure_id=disclosure_id))
+    job_id = submit_disclosure_pdf(disclosure, current_user)
+    return redirect(url_for("jobs.detail", job_id=job_id), 303)
 
 
 @bp.route("/<int:disclosure_id>/withdraw", methods=["POST"])

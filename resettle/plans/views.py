@@ -5,23 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from resettle import clock
-from resettle.audit.access import audited_download
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
-from resettle.db import utcnow
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.households.models import Stage
 from resettle.households.stages import STAGE_ORDER
 from resettle.i18n import STAGE_LABELS
 from resettle.plans import bp
-from resettle.plans.deadlines import is_late
 from resettle.plans.forms import CalendarDayForm, NodeForm, OfficialYearForm
-from resettle.plans.gantt import GanttRow, render_gantt_pdf, render_gantt_svg
+from resettle.plans.gantt import render_gantt_svg
+from resettle.plans.jobs import submit_gantt_print
 from resettle.plans.models import CalendarDay, OfficialYear, Plan, PlanKind, PlanNode
 from resettle.plans.services import (
     NodeData,
@@ -38,6 +36,7 @@ from resettle.plans.services import (
     target_of,
     transition_risks,
 )
+from resettle.plans.wallchart import chart_title, gantt_rows, owner_label
 from resettle.projects.models import ExpropriationProject
 from resettle.sites.models import ResettlementSite
 from resettle.translate import gettext as _
@@ -50,47 +49,6 @@ def can_edit_plan(user: Any, plan: Plan) -> bool:
     if plan.is_template:
         return user.role == Role.ADMIN
     return user.role in EDITORS
-
-
-def gantt_rows(plan: Plan) -> list[GanttRow]:
-    """The plan's scheduled nodes as wall-chart rows."""
-    today = clock.today()
-    calendar = app_calendar(db.session)
-    rows = []
-    for node in plan.nodes:
-        if node.planned_start is None or node.planned_finish is None:
-            continue
-        overdue = is_late(calendar, node.planned_finish, today, node.actual_finish is not None)
-        rows.append(
-            GanttRow(
-                id=node.key,
-                name=node.name,
-                responsible_unit=node.responsible_unit,
-                responsible_person=node.responsible_person,
-                leader=node.leader,
-                planned_start=node.planned_start,
-                planned_finish=node.planned_finish,
-                actual_start=node.actual_start,
-                actual_finish=node.actual_finish,
-                forecast_start=node.forecast_start,
-                forecast_finish=node.forecast_finish,
-                milestone=node.duration == 0,
-                critical=node.critical,
-                late=overdue or (node.slip or 0) > 0,
-                provisional=node.provisional,
-                slip=node.slip,
-                forecast_provisional=node.forecast_provisional,
-            )
-        )
-    return rows
-
-
-def _owner_label(plan: Plan) -> str:
-    if plan.is_template:
-        return _("Template")
-    if plan.project is not None:
-        return f"{plan.project.code} {plan.project.name}"
-    return plan.site.name if plan.site is not None else ""
 
 
 @bp.route("/")
@@ -153,7 +111,7 @@ def _load(plan_id: int) -> Plan:
 def detail(plan_id: int):
     plan = _load(plan_id)
     rows = gantt_rows(plan)
-    title = f"{_owner_label(plan)} · {plan.name}"
+    title = chart_title(plan)
     risks = []
     if plan.project is not None:
         risks = transition_risks(db.session, plan.project)
@@ -165,7 +123,7 @@ def detail(plan_id: int):
     return render_template(
         "plans/detail.html",
         plan=plan,
-        owner=_owner_label(plan),
+        owner=owner_label(plan),
         target=target_of(plan),
         svg=render_gantt_svg(rows, today=clock.today(), title=title, width_px=1400)
         if rows
@@ -176,23 +134,16 @@ def detail(plan_id: int):
     )
 
 
-@bp.route("/<int:plan_id>/gantt.pdf")
+@bp.route("/<int:plan_id>/print", methods=["POST"])
 @logged_in
-@audited_download("Plan", "plan_id")
-def gantt_pdf(plan_id: int):
+def print_gantt(plan_id: int):
+    """Start the A3 print of the wall chart as a job (changes nothing but the job row)."""
     plan = _load(plan_id)
-    rows = gantt_rows(plan)
-    if not rows:
+    if not gantt_rows(plan):
         flash(_("The plan has no scheduled dates to print yet."), "error")
         return redirect(url_for("plans.detail", plan_id=plan.id))
-    pdf = render_gantt_pdf(
-        rows, today=clock.today(), title=f"{_owner_label(plan)} · {plan.name}", made_at=utcnow()
-    )
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f"inline; filename=plan-{plan.id}-A3.pdf"},
-    )
+    job_id = submit_gantt_print(plan, current_user)
+    return redirect(url_for("jobs.detail", job_id=job_id), 303)
 
 
 def _node_form(plan: Plan, node: PlanNode | None, formdata: Any = None) -> NodeForm:

@@ -13,11 +13,16 @@ from flask import Response, abort, current_app, g, make_response, render_templat
 from resettle import clock
 from resettle.auth.policy import public
 from resettle.disclosure.models import Disclosure, DisclosureStatus
-from resettle.disclosure.services import COLUMNS, KIND_LABELS, is_public, public_disclosures
+from resettle.disclosure.services import (
+    COLUMNS,
+    KIND_LABELS,
+    is_public,
+    public_disclosures,
+    stored_pdf,
+)
 from resettle.extensions import csrf, db, limiter
 from resettle.i18n import STAGE_LABELS, select_locale
 from resettle.notices.views import pdf_response
-from resettle.pdf import render_pdf
 from resettle.projects.models import ExpropriationProject
 from resettle.public import bp
 from resettle.public.forms import StatusForm
@@ -169,25 +174,30 @@ def disclosure(disclosure_id: int):
     )
 
 
+#: How soon a visitor may ask again for a disclosure PDF that is being prepared.
+PDF_RETRY_SECONDS = 60
+
+
 @bp.route("/disclosures/<int:disclosure_id>.pdf")
 @public
 def disclosure_pdf(disclosure_id: int):
     disclosure = _public_disclosure(disclosure_id)
     if disclosure.status == DisclosureStatus.WITHDRAWN:
         abort(404)
-    data = render_pdf(
-        "public/disclosure_pdf.html",
-        title=disclosure.title,
-        project_name=disclosure.project.name,
-        kind_label=str(KIND_LABELS[disclosure.kind]),
-        columns=COLUMNS[disclosure.kind],
-        rows=disclosure.rows,
-        period_start=disclosure.period_start,
-        period_end=disclosure.period_end,
-        as_of=disclosure.snapshot_as_of,
-        sha256=disclosure.snapshot_sha256,
-    )
-    return pdf_response(data, f"disclosure-{disclosure.id}.pdf")
+    stored = stored_pdf(db.session, disclosure.id)
+    if stored is None:
+        # Rendered once by a job started on publishing, never here: a visitor cannot make the
+        # server render. Until it is ready, a short page saying so.
+        page = render_template("public/pdf_pending.html", disclosure=disclosure)
+        return Response(
+            page,
+            status=503,
+            mimetype="text/html",
+            headers={"Retry-After": str(PDF_RETRY_SECONDS)},
+        )
+    response = pdf_response(stored.pdf, f"disclosure-{disclosure.id}.pdf")
+    response.set_etag(stored.sha256)
+    return response
 
 
 @bp.route("/status", methods=["GET", "POST"])

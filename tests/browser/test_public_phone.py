@@ -69,6 +69,10 @@ def test_a_resident_on_a_phone_reads_progress_and_finds_the_own_case(live_server
     expect(phone.locator("h1")).to_contain_text("分户补偿情况")
     _fits(phone, ".pub-rows tbody tr")  # each household is a card, nothing wider than the screen
     screenshot(phone, "public-phone-disclosure")
+    # the demo seed rendered the disclosure's PDF: the download is the stored file at once
+    pdf_link = phone.get_by_role("link", name="下载（PDF）")
+    pdf = phone.request.get(live_server + pdf_link.get_attribute("href"))
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
 
     phone.get_by_role("link", name="本户查询").click()
     phone.get_by_label("案卷号").fill(case_number)

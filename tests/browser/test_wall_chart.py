@@ -23,6 +23,12 @@ def test_leader_sees_the_gantt_of_the_demo_estate(live_server, page):
     )  # the estate's plan reaches into 2027: no holiday data yet
     box = chart.bounding_box()
     assert box["width"] > 1000 and box["height"] > 150
-    expect(page.get_by_role("link", name="打印（A3 PDF）")).to_be_visible()
+    expect(page.get_by_role("button", name="打印（A3 PDF）")).to_be_visible()
     expect(page.get_by_role("link", name="编辑")).to_have_count(0)
     screenshot(page, "wall-chart-estate")
+    page.get_by_role("button", name="打印（A3 PDF）").click()  # a job makes the A3 PDF
+    expect(page.locator("[data-job-field=state]")).to_have_text("已完成")
+    download = page.get_by_role("link", name="下载")
+    expect(download).to_be_visible()
+    response = page.request.get(live_server + download.get_attribute("href"))
+    assert response.ok and response.body().startswith(b"%PDF")

@@ -7,9 +7,11 @@ import sqlalchemy as sa
 from resettle.auth.models import Role
 from resettle.extensions import db
 from resettle.households.models import CaseStep, CompensationMode, Stage
+from resettle.jobs.models import Job
 from resettle.plans.models import CalendarDay, Plan
 from resettle.plans.services import NodeData, plan_for_project, plan_for_site, replan, save_node
 from resettle.sites.models import ResettlementSite
+from tests.pdf import pdf_text
 
 
 def _plan(make_project, **overrides):
@@ -128,12 +130,36 @@ def test_negative_duration_typed_by_hand_gets_a_message(client, login_as, make_p
     assert response.status_code == 200
 
 
-def test_a3_pdf_of_the_wall_chart(client, login_as, make_project):
-    _project, plan = _plan(make_project)
+def _job(client, response):
+    """Follow a job's 303 to its JSON status (jobs run inside the request in tests)."""
+    assert response.status_code == 303 and "/jobs/" in response.location
+    return client.get(response.location, headers={"Accept": "application/json"}).json
+
+
+def test_a3_pdf_of_the_wall_chart_is_printed_by_a_job(client, login_as, make_project):
+    project, plan = _plan(make_project)
     login_as(Role.SUPERVISOR)
-    response = client.get(f"/plans/{plan.id}/gantt.pdf")
+    page = client.get(f"/plans/{plan.id}").get_data(as_text=True)
+    assert f'action="/plans/{plan.id}/print"' in page and 'method="post"' in page
+    assert client.get(f"/plans/{plan.id}/print").status_code == 405  # a GET starts nothing
+    status = _job(client, client.post(f"/plans/{plan.id}/print"))
+    assert status["state"] == "done", status
+    response = client.get(status["result"])
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
+    text = pdf_text(response.data)
+    assert project.name in text and "入户调查" in text  # the title and a node of the chart
+
+
+def test_the_print_of_a_plan_without_dates_starts_no_job(client, login_as, make_project):
+    from resettle.plans.models import PlanKind
+    from resettle.plans.services import template_for
+
+    template = template_for(db.session, PlanKind.PROJECT)  # a template has no dates
+    login_as(Role.ADMIN)
+    response = client.post(f"/plans/{template.id}/print")
+    assert response.status_code == 302 and response.location.endswith(f"/plans/{template.id}")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
 
 
 def test_caseworker_cannot_edit_templates(client, login_as, make_project):
@@ -253,3 +279,20 @@ def test_an_overrun_forecast_inside_2026_is_not_marked_provisional(
     page = client.get(f"/plans/{plan.id}").get_data(as_text=True)
     overrun = _badge_after(page, f"overrun-forecast-{waiting.id}")
     assert handover.forecast_finish.isoformat() in overrun and "暂定" not in overrun
+
+
+def test_an_estate_plan_printed_by_an_account_of_one_project_is_its_job(
+    client, login_as, make_project
+):
+    site = ResettlementSite(name="南城苑", promised_handover_date=date(2027, 6, 30))
+    db.session.add(site)
+    db.session.flush()
+    project = make_project(site_id=site.id)
+    plan = plan_for_site(db.session, site)
+    replan(db.session, plan, today=date(2025, 6, 2))
+    user = login_as(Role.CASEWORKER, projects=[project])
+    status = _job(client, client.post(f"/plans/{plan.id}/print"))
+    assert status["state"] == "done", status
+    assert client.get(status["result"]).data.startswith(b"%PDF")
+    job = db.session.scalars(sa.select(Job).where(Job.user_id == user.id)).one()
+    assert job.project_id == project.id  # seen through the project that uses the estate

@@ -14,7 +14,12 @@ import sqlalchemy as sa
 from resettle import clock
 from resettle.auth.models import Role
 from resettle.disclosure.models import DisclosureKind
-from resettle.disclosure.services import DisclosureData, approve_disclosure, prepare_disclosure
+from resettle.disclosure.services import (
+    DisclosureData,
+    approve_disclosure,
+    prepare_disclosure,
+    store_disclosure_pdf,
+)
 from resettle.extensions import db
 from resettle.funds.models import PaymentKind
 from resettle.funds.services import add_adjustment, reverse_payment
@@ -267,6 +272,7 @@ def test_no_public_page_download_or_pdf_shows_a_non_public_column(client, make_u
             today=TODAY,
         )
         approve_disclosure(db.session, disclosure, user=supervisor, today=TODAY)
+        store_disclosure_pdf(db.session, disclosure)  # as the job started on publishing does
     bodies = _bodies(client, households, notices)
     assert sum(p.endswith(".pdf") for p in bodies) == 3  # each disclosure's download was read
     assert any("/public/disclosures/" in p for p in bodies)

@@ -3,6 +3,7 @@ case behind the case number and six ID characters, notice verification, limits, 
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -12,11 +13,14 @@ import sqlalchemy as sa
 from resettle import clock
 from resettle.audit.models import AuditEvent
 from resettle.auth.models import Role
+from resettle.disclosure import services as disclosure_services
 from resettle.disclosure.models import DisclosureKind
 from resettle.disclosure.services import (
     DisclosureData,
     approve_disclosure,
     prepare_disclosure,
+    store_disclosure_pdf,
+    stored_pdf,
     withdraw_disclosure,
 )
 from resettle.extensions import db, limiter
@@ -26,6 +30,7 @@ from resettle.notices.services import issue_notice
 from resettle.plans.models import PlanNode
 from resettle.plans.services import plan_for_site, replan
 from resettle.sites.models import ResettlementSite
+from resettle.translate import gettext
 from tests.conftest import FreshContextClient, make_test_app
 from tests.pdf import pdf_text
 from tests.supervision import add_plan, id_number
@@ -237,6 +242,7 @@ def test_project_page_shows_live_counts_signing_rate_and_disclosures_in_period(
     assert draft.title in page and "腾空交房" in page  # the plan's node on the chart
     shown = client.get(f"/public/disclosures/{draft.id}").get_data(as_text=True)
     assert case.case_number in shown and "欧**娜" in shown and draft.snapshot_sha256 in shown
+    store_disclosure_pdf(db.session, draft)  # what the job started on publishing does
     pdf = client.get(f"/public/disclosures/{draft.id}.pdf")
     assert pdf.headers["Content-Type"] == "application/pdf" and "欧**娜" in pdf_text(pdf.data)
     make_household(
@@ -248,10 +254,55 @@ def test_project_page_shows_live_counts_signing_rate_and_disclosures_in_period(
     assert draft.title not in client.get(f"/public/projects/{project.code}").get_data(as_text=True)
 
 
+def test_the_public_pdf_is_the_stored_one_byte_for_byte(client, case, make_user, monkeypatch):
+    disclosure = _disclosure(case.project, make_user)
+    approve_disclosure(db.session, disclosure, user=make_user(Role.SUPERVISOR), today=TODAY)
+    stored = store_disclosure_pdf(db.session, disclosure)
+    data = stored.pdf
+
+    def no_rendering(*args, **kwargs):
+        raise AssertionError("a public request rendered a PDF")
+
+    monkeypatch.setattr(disclosure_services, "render_pdf", no_rendering)
+    for _ in range(2):
+        response = client.get(f"/public/disclosures/{disclosure.id}.pdf")
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        assert response.data == data  # the stored bytes, not a new rendering
+        assert hashlib.sha256(response.data).hexdigest() == stored.sha256
+        assert response.headers["ETag"].strip('"') == stored.sha256
+    assert "欧**娜" in pdf_text(data) and case.head_id_number not in pdf_text(data)
+
+
+def test_before_its_pdf_is_made_the_public_route_says_it_is_being_prepared(
+    client, case, make_user, monkeypatch
+):
+    disclosure = _disclosure(case.project, make_user)
+    approve_disclosure(db.session, disclosure, user=make_user(Role.SUPERVISOR), today=TODAY)
+
+    def no_rendering(*args, **kwargs):
+        raise AssertionError("a public request rendered a PDF")
+
+    monkeypatch.setattr(disclosure_services, "render_pdf", no_rendering)
+    response = client.get(f"/public/disclosures/{disclosure.id}.pdf")
+    assert response.status_code == 503 and response.mimetype == "text/html"
+    assert int(response.headers["Retry-After"]) > 0
+    page = response.get_data(as_text=True)
+    assert 'data-testid="pdf-pending"' in page and 'lang="zh-CN"' in page
+    assert disclosure.title in page
+    with client.application.test_request_context():
+        message = gettext(
+            "The PDF of this disclosure is being prepared. Please try again in a few minutes."
+        )
+    assert message in page  # in Chinese, the public pages' language
+    assert stored_pdf(db.session, disclosure.id) is None  # nothing was rendered or stored
+    assert case.case_number not in page
+
+
 def test_a_withdrawn_disclosure_leaves_a_notice_of_withdrawal(client, case, make_user):
     disclosure = _disclosure(case.project, make_user)
     supervisor = make_user(Role.SUPERVISOR)
     approve_disclosure(db.session, disclosure, user=supervisor, today=TODAY)
+    store_disclosure_pdf(db.session, disclosure)
     withdraw_disclosure(db.session, disclosure, reason="面积数据有误", user=supervisor)
     page = client.get(f"/public/disclosures/{disclosure.id}").get_data(as_text=True)
     assert "已撤回" in page and "面积数据有误" in page

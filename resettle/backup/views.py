@@ -13,7 +13,7 @@ from resettle.auth.policy import role_required
 from resettle.backup import bp
 from resettle.backup.forms import StartBackupForm
 from resettle.backup.jobs import KIND, backup_dir
-from resettle.jobs.services import submit_job
+from resettle.jobs.services import job_page, submit_job
 from resettle.translate import gettext as _
 
 #: How many of the newest backup files the page lists.
@@ -65,4 +65,4 @@ def start():
         project_id=None,  # above projects: seen only by accounts that see every project
         total=2,
     )
-    return redirect(url_for("jobs.detail", job_id=job.id), 303)
+    return job_page(job)

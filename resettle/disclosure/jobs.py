@@ -7,14 +7,15 @@ from resettle.disclosure.models import Disclosure
 from resettle.disclosure.services import store_disclosure_pdf
 from resettle.errors import RuleViolation
 from resettle.extensions import db
+from resettle.jobs.models import Job
 from resettle.jobs.services import JobContext, job_kind, submit_job
 from resettle.translate import gettext as _
 
 KIND = "disclosure_pdf"
 
 
-def submit_disclosure_pdf(disclosure: Disclosure, user: User) -> str:
-    """Start the job that renders and stores the disclosure's PDF; returns the job's id."""
+def submit_disclosure_pdf(disclosure: Disclosure, user: User) -> Job:
+    """Start the job that renders and stores the disclosure's PDF."""
     job = submit_job(
         KIND,
         title=_("PDF of the disclosure %(title)s", title=disclosure.title),
@@ -23,7 +24,7 @@ def submit_disclosure_pdf(disclosure: Disclosure, user: User) -> str:
         params={"disclosure_id": disclosure.id},
         total=1,
     )
-    return job.id
+    return job
 
 
 @job_kind(KIND)

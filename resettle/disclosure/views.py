@@ -37,6 +37,7 @@ from resettle.disclosure.services import (
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.forms import show_violation
+from resettle.jobs.services import job_page
 from resettle.projects.models import ExpropriationProject
 from resettle.translate import gettext as _
 
@@ -174,8 +175,7 @@ def make_pdf(disclosure_id: int):
     if stored_pdf(db.session, disclosure.id) is not None:
         flash(_("The PDF of this disclosure is made already."), "success")
         return redirect(url_for("disclosure.detail", disclosure_id=disclosure_id))
-    job_id = submit_disclosure_pdf(disclosure, current_user)
-    return redirect(url_for("jobs.detail", job_id=job_id), 303)
+    return job_page(submit_disclosure_pdf(disclosure, current_user))
 
 
 @bp.route("/<int:disclosure_id>/withdraw", methods=["POST"])

@@ -9,6 +9,7 @@ from resettle.auth.models import User
 from resettle.db import utcnow
 from resettle.errors import RuleViolation
 from resettle.extensions import db
+from resettle.jobs.models import Job
 from resettle.jobs.services import JobContext, job_kind, submit_job
 from resettle.plans.gantt import render_gantt_pdf
 from resettle.plans.models import Plan
@@ -36,8 +37,8 @@ def _job_project(plan: Plan) -> int | None:
     )
 
 
-def submit_gantt_print(plan: Plan, user: User) -> str:
-    """Start the A3 print of the plan's wall chart; returns the job's id."""
+def submit_gantt_print(plan: Plan, user: User) -> Job:
+    """Start the A3 print of the plan's wall chart."""
     rows = len(plan.nodes)
     job = submit_job(
         KIND,
@@ -47,7 +48,7 @@ def submit_gantt_print(plan: Plan, user: User) -> str:
         params={"plan_id": plan.id},
         total=rows,
     )
-    return job.id
+    return job
 
 
 @job_kind(KIND, retry_on_error=True)

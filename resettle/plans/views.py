@@ -16,6 +16,7 @@ from resettle.extensions import db
 from resettle.households.models import Stage
 from resettle.households.stages import STAGE_ORDER
 from resettle.i18n import STAGE_LABELS
+from resettle.jobs.services import job_page
 from resettle.plans import bp
 from resettle.plans.forms import CalendarDayForm, NodeForm, OfficialYearForm
 from resettle.plans.gantt import render_gantt_svg
@@ -142,8 +143,7 @@ def print_gantt(plan_id: int):
     if not gantt_rows(plan):
         flash(_("The plan has no scheduled dates to print yet."), "error")
         return redirect(url_for("plans.detail", plan_id=plan.id))
-    job_id = submit_gantt_print(plan, current_user)
-    return redirect(url_for("jobs.detail", job_id=job_id), 303)
+    return job_page(submit_gantt_print(plan, current_user))
 
 
 def _node_form(plan: Plan, node: PlanNode | None, formdata: Any = None) -> NodeForm:

@@ -66,15 +66,24 @@ def masked_filter(args: Any) -> str:
     return "&".join(parts) or "—"
 
 
+def _submitted_job(response: Any) -> bool:
+    """Whether a download's view answered by sending the person to the background job that
+    makes the file (the job's own download is audited again, as a "Job")."""
+    return getattr(response, "status_code", None) == 303 and str(
+        response.headers.get("Location", "")
+    ).startswith("/jobs/")
+
+
 def audited_download(entity_type: str, id_arg: str | None = None) -> Callable[[F], F]:
-    """Decorate a view that downloads a file: a successful download is an "export" event of
-    `entity_type` (with the id from the route argument `id_arg`), with the filter it used."""
+    """Decorate a view that downloads a file: a successful download, or the export job it
+    submits, is an "export" event of `entity_type` (with the id from the route argument
+    `id_arg`), with the filter it used."""
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             response = view(*args, **kwargs)
-            if getattr(response, "status_code", 200) == 200:
+            if getattr(response, "status_code", 200) == 200 or _submitted_job(response):
                 from resettle.extensions import db
 
                 record_access(

@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib
 
 #: The modules that register kinds of job (`@job_kind`), imported when the app is made.
-KIND_MODULES = ("resettle.notices.jobs",)
+KIND_MODULES = (
+    "resettle.notices.jobs",
+    "resettle.households.jobs",
+    "resettle.funds.jobs",
+)
 
 
 def register_kinds() -> None:

@@ -81,6 +81,9 @@ class BaseConfig:
     # Limits of an imported spreadsheet (rows with data per sheet; unpacked size of an .xlsx).
     IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "20000"))
     IMPORT_MAX_UNPACKED_MB = int(os.environ.get("IMPORT_MAX_UNPACKED_MB", "100"))
+    # A ledger of more rows than this is checked and imported by a background job (its preview
+    # and its confirmation); smaller ones answer at once.
+    IMPORT_JOB_ROWS = int(os.environ.get("IMPORT_JOB_ROWS", "300"))
     # Public lookups (limits in Flask-Limiter's notation; counted in RATELIMIT_STORAGE_URI):
     # every status lookup per address, failed lookups per case number, verifications per address.
     PUBLIC_LOOKUP_LIMIT_IP = os.environ.get("PUBLIC_LOOKUP_LIMIT_IP", "10 per minute;60 per hour")

@@ -225,6 +225,7 @@ FIELD_LABELS = {
     "user_id": _l("Uploaded by"),
     "filename": _l("File name"),
     "content": _l("File content"),
+    "preview": _l("What the check found"),
     "created_by_id": _l("Created by"),
     "critical": _l("Critical"),
     "day": _l("Date"),

@@ -89,7 +89,8 @@ def _row(action: str, obj: Any, changes: dict[str, list[Any]]) -> dict[str, Any]
         "request_id": request_id,
         "action": action,
         "entity_type": type(obj).__name__,
-        "entity_id": getattr(obj, "id", None),
+        # (a record whose id is not a number, a job's uuid, is named by its changes only)
+        "entity_id": entity_id if isinstance(entity_id := getattr(obj, "id", None), int) else None,
         "changes": changes,
     }
 

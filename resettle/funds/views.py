@@ -18,7 +18,6 @@ from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.forms import show_violation
 from resettle.funds import bp
-from resettle.funds.excel import fund_plan_workbook
 from resettle.funds.forms import ReverseForm, RuleForm, SourceForm
 from resettle.funds.models import (
     BUSINESS_LOSS_METHOD_LABELS,
@@ -40,6 +39,7 @@ from resettle.funds.services import (
 )
 from resettle.funds.settlement import settlement_sheet
 from resettle.households.models import Household
+from resettle.jobs.services import job_page, starts_job, submit_job
 from resettle.pdf import render_pdf
 from resettle.projects.models import ExpropriationProject
 from resettle.translate import gettext as _
@@ -92,15 +92,19 @@ def project(project_id: int):
 
 @bp.route("/projects/<int:project_id>/plan.xlsx")
 @logged_in
-@audited_download("ExpropriationProject", "project_id")
+@starts_job
 def plan_xlsx(project_id: int):
+    """The fund plan as .xlsx, made by a background job (planning every household of a large
+    project takes longer than a request may)."""
     project = _project(project_id)
-    data = fund_plan_workbook(project, fund_plan(db.session, project))
-    return Response(
-        data,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename=fund-plan-{project.code}.xlsx"},
+    job = submit_job(
+        "fund_plan_export",
+        title=_("Fund plan of %(project)s (Excel)", project=project.code),
+        user=current_user,
+        project_id=project.id,
+        params={"project_id": project.id},
     )
+    return job_page(job)
 
 
 @bp.route("/projects/<int:project_id>/sources", methods=["POST"])

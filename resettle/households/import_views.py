@@ -4,18 +4,16 @@ the template, the export."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField
 from wtforms.validators import InputRequired
 
-from resettle import clock
 from resettle.audit.access import audited_download
 from resettle.auth.models import Role
 from resettle.auth.policy import logged_in, role_required
@@ -23,23 +21,21 @@ from resettle.db import database_int, parses_before_writing
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.households import bp, ledger
-from resettle.households.ledger import (
-    ACTION_LABELS,
-    COLUMNS,
-    MEMBER_COLUMNS,
-    ImportReport,
-)
+from resettle.households.jobs import export_params
+from resettle.households.ledger import ACTION_LABELS, COLUMNS, MEMBER_COLUMNS, UPLOAD_KIND
+from resettle.households.previews import LedgerPreview, import_upload, stored_preview
 from resettle.households.views import filter_from_args
-from resettle.privacy import sees_full_personal_data
+from resettle.jobs.models import Job
+from resettle.jobs.services import job_page, starts_job, submit_job
 from resettle.projects.models import ExpropriationProject
+from resettle.projects.scope import sees_project
 from resettle.projects.services import all_projects
 from resettle.spreadsheets.models import PendingUpload
-from resettle.spreadsheets.stash import discard_upload, pending_upload, stash_upload
-from resettle.spreadsheets.writing import XLSX_MIMETYPE
+from resettle.spreadsheets.problems import RowErrors
+from resettle.spreadsheets.stash import pending_upload, stash_upload
+from resettle.spreadsheets.writing import XLSX_MIMETYPE, error_report
 from resettle.translate import gettext as _
 from resettle.translate import lazy_gettext as _l
-
-UPLOAD_KIND = "household_ledger"
 
 
 class ImportForm(FlaskForm):
@@ -56,23 +52,17 @@ class ConfirmForm(FlaskForm):
     warnings_confirmed = BooleanField(_l("I checked these ID numbers against the ID cards"))
 
 
-def _preview(
-    report: ImportReport,
-    project: ExpropriationProject,
-    upload: PendingUpload,
-    *,
-    confirm_missing: bool = False,
-) -> str:
+def _preview(preview: LedgerPreview, project: ExpropriationProject, upload: PendingUpload) -> str:
     return render_template(
         "households/import_preview.html",
-        report=report,
+        report=preview,
         project=project,
         filename=upload.filename,
         token=upload.token,
         confirm_form=ConfirmForm(token=upload.token, formdata=None),
-        columns=[c for c in COLUMNS if c.field in report.headers],
+        columns=[c for c in COLUMNS if c.field in preview.headers],
         action_labels=ACTION_LABELS,
-        confirm_missing=confirm_missing,
+        confirm_missing=preview.confirm_missing,
     )
 
 
@@ -89,6 +79,16 @@ def _help_columns() -> dict[str, Any]:
     return {"columns": COLUMNS, "member_columns": MEMBER_COLUMNS}
 
 
+def _as_job(rows: int | None) -> bool:
+    """Whether a ledger of this many rows (None: the file does not say) is checked and
+    imported by a background job rather than in the request."""
+    return rows is None or rows > current_app.config["IMPORT_JOB_ROWS"]
+
+
+def _to_job(job: Job) -> Any:
+    return job_page(job)
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @parses_before_writing
 @role_required(Role.ADMIN, Role.CASEWORKER)
@@ -100,9 +100,11 @@ def import_form():
         content = form.ledger.data.read()
         filename = PurePath((form.ledger.data.filename or "").replace("\\", "/")).name
         try:
-            report = ledger.import_households(
-                db.session, project, content, operator=current_user, dry_run=True
-            )
+            stated = ledger.stated_ledger_rows(content)  # the header, from the first rows
+            if not _as_job(stated):
+                report = ledger.import_households(
+                    db.session, project, content, operator=current_user, dry_run=True
+                )
         except RuleViolation as exc:
             db.session.rollback()
             problem = exc.message
@@ -111,8 +113,20 @@ def import_form():
             upload = stash_upload(
                 db.session, UPLOAD_KIND, project.id, content, filename, current_user
             )
+            if _as_job(stated):
+                job = submit_job(
+                    "ledger_preview",
+                    title=_("Check the ledger %(file)s", file=upload.filename),
+                    user=current_user,
+                    project_id=project.id,
+                    params={"token": upload.token},
+                    total=stated or 0,
+                )
+                return _to_job(job)
+            preview = LedgerPreview.of(report)
+            upload.preview = preview.to_json()
             db.session.commit()
-            return _preview(report, project, upload)
+            return _preview(preview, project, upload)
     return render_template("households/import.html", form=form, problem=problem, **_help_columns())
 
 
@@ -120,23 +134,55 @@ def _upload_or_none(token: str | None, *, claim: bool = False) -> PendingUpload 
     return pending_upload(db.session, UPLOAD_KIND, token, current_user, claim=claim)
 
 
+@bp.route("/import/<token>")
+@role_required(Role.ADMIN, Role.CASEWORKER)
+def import_preview(token: str):
+    """The kept preview of an upload (a background job's check ends here)."""
+    upload = _upload_or_none(token) or abort(404)
+    preview = stored_preview(upload) or abort(404)
+    project = db.session.get(ExpropriationProject, upload.scope_id) or abort(404)
+    return _preview(preview, project, upload)
+
+
+def _expired() -> Any:
+    flash(_("This import has expired or was done already. Upload the file again."), "error")
+    return redirect(url_for("households.import_form"))
+
+
 @bp.route("/import/confirm", methods=["POST"])
 @role_required(Role.ADMIN, Role.CASEWORKER)
 def import_confirm():
     form = ConfirmForm()
-    upload = _upload_or_none(form.token.data, claim=True) if form.validate_on_submit() else None
+    upload = _upload_or_none(form.token.data) if form.validate_on_submit() else None
     if upload is None:
-        flash(_("This import has expired or was done already. Upload the file again."), "error")
-        return redirect(url_for("households.import_form"))
+        return _expired()
     project = db.session.get(ExpropriationProject, upload.scope_id) or abort(404)
+    skip_bad = form.skip_bad.data == "1"
+    confirmed = bool(form.warnings_confirmed.data)
+    preview = stored_preview(upload)
+    if preview is not None and _as_job(preview.row_count):
+        if preview.warnings and not confirmed:
+            preview.confirm_missing = True
+            return _preview(preview, project, upload)  # nothing queued
+        job = submit_job(
+            "ledger_import",
+            title=_("Import the ledger %(file)s", file=upload.filename),
+            user=current_user,
+            project_id=project.id,
+            params={"token": upload.token, "skip_bad": skip_bad, "confirm_warnings": confirmed},
+            total=preview.row_count,
+        )
+        return _to_job(job)
+    upload = _upload_or_none(form.token.data, claim=True)
+    if upload is None:
+        return _expired()
     try:
-        report = ledger.import_households(
+        report = import_upload(
             db.session,
-            project,
-            upload.content,
+            upload,
             operator=current_user,
-            skip_bad=form.skip_bad.data == "1",
-            confirm_warnings=bool(form.warnings_confirmed.data),
+            skip_bad=skip_bad,
+            confirm_warnings=confirmed,
         )
     except RuleViolation as exc:
         db.session.rollback()
@@ -144,10 +190,12 @@ def import_confirm():
         return redirect(url_for("households.import_form", project=project.id))
     if not report.saved:
         # The project changed since the preview, or a warning was not confirmed: show what
-        # stands in the way now, keep the file.
+        # stands in the way now, keep the file (and the new preview with it).
+        kept = upload.preview
         db.session.rollback()
-        return _preview(report, project, upload, confirm_missing=report.needs_confirmation)
-    discard_upload(db.session, upload)
+        upload.preview = kept
+        db.session.commit()
+        return _preview(LedgerPreview.from_json(kept), project, upload)
     db.session.commit()
     flash(_("Import finished: %(summary)s", summary=report.summary()), "success")
     return redirect(url_for("households.index", project=project.id))
@@ -160,17 +208,27 @@ def import_report(token: str):
     """The uploaded file back with a 错误说明 column and the bad cells marked."""
     upload = _upload_or_none(token) or abort(404)
     project = db.session.get(ExpropriationProject, upload.scope_id) or abort(404)
+    preview = stored_preview(upload)
     try:
-        report = ledger.import_households(
-            db.session, project, upload.content, operator=current_user, dry_run=True
-        )
-        content = ledger.import_error_report(upload.content, report)
+        if preview is None:  # kept before previews were: check it again
+            preview = LedgerPreview.of(
+                ledger.import_households(
+                    db.session, project, upload.content, operator=current_user, dry_run=True
+                )
+            )
+        content = error_report(upload.content, _row_errors(preview), preview.header_rows())
     except RuleViolation:
         abort(404)
     finally:
         db.session.rollback()
     stem = PurePath(upload.filename).stem or "台账"
     return _xlsx(content, f"{stem}-错误说明.xlsx")
+
+
+def _row_errors(preview: LedgerPreview) -> RowErrors:
+    errors = RowErrors()
+    errors.extend(preview.errors)
+    return errors
 
 
 @bp.route("/import/template")
@@ -181,14 +239,28 @@ def import_template():
 
 @bp.route("/export")
 @logged_in
-@audited_download("Household")
+@starts_job
 def export():
+    """The filtered list as .xlsx, made by a background job (a list of many households takes
+    longer than a request may)."""
     filters = filter_from_args()
-    content = ledger.export_households(
-        db.session, filters, full_ids=sees_full_personal_data(current_user), today=clock.today()
+    project_id = filters.project_id
+    if project_id is None and not current_user.sees_every_project:
+        mine = sorted(current_user.project_ids)
+        if len(mine) != 1:
+            flash(_("Choose the project whose households to export."), "error")
+            return redirect(url_for("households.index", **request.args))
+        project_id = mine[0]
+    if project_id is not None and not sees_project(project_id):
+        abort(404)
+    job = submit_job(
+        "household_export",
+        title=_("Household list (Excel)"),
+        user=current_user,
+        project_id=project_id,
+        params=export_params(request.args.to_dict()),
     )
-    stamp = datetime.now(clock.OFFICE_TZ).strftime("%Y%m%d-%H%M")
-    return _xlsx(content, f"被征收户-{stamp}.xlsx")
+    return _to_job(job)
 
 
 def _xlsx(content: bytes, filename: str) -> Any:

@@ -54,6 +54,10 @@ from resettle.translate import lazy_gettext as _l
 
 # The language of the files: headers, stage and mode names are Chinese whatever the UI shows.
 PREVIEW_ROWS = 20
+#: What a ledger waiting for its confirmation is kept as (spreadsheets.stash).
+UPLOAD_KIND = "household_ledger"
+#: Hears how far a long import has got: (rows done, rows in all).
+Progress = Callable[[int, int], None]
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -614,13 +618,17 @@ def plan_import(
     ledger: Ledger,
     today: date,
     members: MemberSheet | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Check every row of the ledger (and its members sheet) against the rules and the
-    project's households."""
+    project's households; `progress(done, total)` hears how many rows are checked."""
     rows: list[PlannedRow] = []
     skipped: list[SkippedRow] = []
     first_row_of_id: dict[str, int] = {}
-    for ledger_row in ledger.rows:
+    total = len(ledger.rows)
+    for checked, ledger_row in enumerate(ledger.rows):
+        if progress is not None and checked % 100 == 0:
+            progress(checked, total)
         row = _check_row(ledger, ledger_row, today)
         if row is None:
             continue
@@ -1094,6 +1102,18 @@ def _insert(
     record_core_inserts(session, HouseholdMember, member_rows)
 
 
+def stated_ledger_rows(data: bytes) -> int | None:
+    """Refuse a file that is no ledger from its first rows (RuleViolation, field "file"), and
+    say how many rows its sheets state they have, without reading them: None when a sheet
+    does not say. Cheap: it decides whether the check runs at once or as a background job."""
+    with open_workbook(data) as workbook:
+        counts = [sheet.stated_rows() for sheet in workbook.sheets]  # (before rows are read)
+        find_table(workbook, LEDGER_COLUMNS)
+    if any(count is None for count in counts):
+        return None
+    return sum(counts)  # type: ignore[arg-type]
+
+
 def read_ledger(source: bytes | str | Path | IO[bytes]) -> Ledger:
     """The ledger sheet of a workbook: its header row found, merged cells filled."""
     return read_ledger_file(source_bytes(source))[0]
@@ -1136,17 +1156,19 @@ def import_households(
     skip_bad: bool = False,
     confirm_warnings: bool = False,
     today: date | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Import a ledger into the project (never commits): every row or, when any row is wrong,
     none; with `skip_bad` the good rows and not the bad ones. Rows with warnings (an ID
     number's region code the national table lacks) are imported only with `confirm_warnings`.
+    `progress(done, total)` hears how many rows are checked (a background job shows it).
 
     Raises RuleViolation (field "file") when the file itself cannot be read.
     """
     today = today or clock.today()
     data = source_bytes(data)
     ledger, members = read_ledger_file(data)
-    report = plan_import(session, project, ledger, today, members)
+    report = plan_import(session, project, ledger, today, members, progress)
     report.dry_run = dry_run
     report.skip_bad = skip_bad
     report.needs_confirmation = bool(report.warnings) and not confirm_warnings

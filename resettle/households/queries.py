@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from resettle.db import database_int
 from resettle.households.models import Household, Stage
 from resettle.idnumbers import normalise_id_number
 
@@ -21,6 +23,29 @@ class HouseholdFilter:
     overdue: bool = False
     caseworker_id: int | None = None
     search: str = ""
+
+
+#: The query-string arguments of the list's filter (and of its export).
+FILTER_ARGS = ("project", "stage", "overdue", "caseworker", "q")
+
+
+def _whole(value: str | None) -> int | None:
+    try:
+        return database_int(value) if value else None
+    except ValueError:
+        return None  # not a number a record could have: not given
+
+
+def filter_from(args: Mapping[str, str]) -> HouseholdFilter:
+    """The list's filter from its query-string arguments (a request's, or an export job's)."""
+    stage = args.get("stage", "")
+    return HouseholdFilter(
+        project_id=_whole(args.get("project")),
+        stage=Stage(stage) if stage in Stage._value2member_map_ else None,
+        overdue=args.get("overdue") == "1",
+        caseworker_id=_whole(args.get("caseworker")),
+        search=(args.get("q") or "")[:60],
+    )
 
 
 def filtered_households(

@@ -38,7 +38,7 @@ from resettle.households.forms import (
     UndoForm,
 )
 from resettle.households.models import CompensationMode, Household, HouseholdAdjustment, Stage
-from resettle.households.queries import PAGE_SIZE, HouseholdFilter, household_page
+from resettle.households.queries import PAGE_SIZE, HouseholdFilter, filter_from, household_page
 from resettle.households.services import (
     EDITABLE_FIELDS,
     ConcurrentEditError,
@@ -74,14 +74,7 @@ def _caseworker_choices() -> list[tuple[str, str]]:
 
 
 def filter_from_args() -> HouseholdFilter:
-    stage = request.args.get("stage", "")
-    return HouseholdFilter(
-        project_id=request.args.get("project", type=database_int),
-        stage=Stage(stage) if stage in Stage._value2member_map_ else None,
-        overdue=request.args.get("overdue") == "1",
-        caseworker_id=request.args.get("caseworker", type=database_int),
-        search=request.args.get("q", "")[:60],
-    )
+    return filter_from(request.args)
 
 
 @bp.route("/")

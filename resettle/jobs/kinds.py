@@ -6,10 +6,13 @@ import importlib
 
 #: The modules that register kinds of job (`@job_kind`), imported when the app is made.
 KIND_MODULES = (
+    "resettle.backup.jobs",
+    "resettle.disclosure.jobs",
+    "resettle.funds.jobs",
+    "resettle.households.jobs",
     "resettle.notices.jobs",
     "resettle.plans.jobs",
-    "resettle.disclosure.jobs",
-    "resettle.backup.jobs",
+    "resettle.supervision.jobs",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -17,7 +18,7 @@ class PendingUpload(db.Model):
     who uploaded it can confirm it; it is removed when imported and after a day."""
 
     __tablename__ = "pending_uploads"
-    __audit_skip__ = frozenset({"content"})
+    __audit_skip__ = frozenset({"content", "preview"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -28,4 +29,7 @@ class PendingUpload(db.Model):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
     content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # What its check found (counts, problems, the first rows), as the preview page shows it:
+    # a large file's preview is made by a background job and shown from here.
+    preview: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

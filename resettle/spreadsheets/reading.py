@@ -101,6 +101,11 @@ class Sheet:
     def merged(self) -> list[MergedRange]:
         raise NotImplementedError
 
+    def stated_rows(self) -> int | None:
+        """How many rows the file says the sheet has, without reading them; None when it does
+        not say (only an estimate: the rows read are what counts)."""
+        raise NotImplementedError
+
     def _raw_rows(self) -> Iterator[tuple[Any, ...]]:
         raise NotImplementedError
 
@@ -179,6 +184,9 @@ class _XlsxSheet(Sheet):
             found.append((min_row, min_col, max_row, max_col))
         return found
 
+    def stated_rows(self) -> int | None:
+        return self._ws.max_row  # from the sheet's <dimension>, when it has one
+
     def _raw_rows(self) -> Iterator[tuple[Any, ...]]:
         if hasattr(self._ws, "reset_dimensions"):
             self._ws.reset_dimensions()  # the stored dimension may be wrong; read every row
@@ -193,6 +201,9 @@ class _XlsSheet(Sheet):
     def merged(self) -> list[MergedRange]:
         ranges = self._sheet.merged_cell_ranges or []
         return [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in ranges]
+
+    def stated_rows(self) -> int | None:
+        return self._sheet.height
 
     def _raw_rows(self) -> Iterator[tuple[Any, ...]]:
         yield from self._sheet.to_python(skip_empty_area=False)

@@ -1,8 +1,10 @@
 """Fund screens: the plan with its gap, sources, rule versions, reversals, the household's money."""
 
+import io
 from datetime import date
 from decimal import Decimal as D
 
+import openpyxl
 import sqlalchemy as sa
 
 from resettle.auth.models import Role
@@ -11,6 +13,7 @@ from resettle.funds.models import CompensationRule, FundSource, Payment, Payment
 from resettle.funds.services import RuleData, create_rule_version
 from resettle.households.models import CaseStep, CompensationMode, Stage
 from tests.funds.test_funds import RULE
+from tests.jobs import job_file
 
 
 def _project_with_rule(make_project, **kw):
@@ -38,8 +41,13 @@ def test_fund_plan_page_shows_months_and_the_gap(
     page = client.get(f"/funds/projects/{project.id}").get_data(as_text=True)
     assert "资金缺口" in page and "2025-04" in page and "506,279.80" in page
     assert "添加资金来源" not in page  # a leader reads only
-    xlsx = client.get(f"/funds/projects/{project.id}/plan.xlsx")
-    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    xlsx = job_file(client, client.get(f"/funds/projects/{project.id}/plan.xlsx"))
+    assert xlsx.data[:2] == b"PK"
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
+    rows = {row[0]: row for row in sheet.iter_rows(values_only=True) if row and row[0]}
+    assert rows["2025-04"][1] == 506279.8  # the month's planned outflow, as on the page
+    # … and the month the money runs short, in its own line below the months
+    assert [row[1] for label, row in rows.items() if label == "首个资金缺口月份"] == ["2025-04"]
 
 
 def test_caseworker_adds_a_source_and_bad_amount_is_explained(client, login_as, make_project):

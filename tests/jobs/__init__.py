@@ -23,3 +23,13 @@ def job_result(client: Any, response: Any) -> Any:
     status = job_status(client, response)
     assert status["state"] == "done", status
     return client.get(status["result"])
+
+
+def job_file(client: Any, response: Any) -> Any:
+    """The file the job made, downloaded from its job page's link."""
+    status = job_status(client, response)
+    assert status["state"] == "done", status
+    assert status["result"].endswith("/file"), status
+    download = client.get(status["result"])
+    assert download.status_code == 200, download.status_code
+    return download

@@ -58,7 +58,11 @@ def test_a_batch_runs_to_done_on_a_worker_with_progress_a_person_sees(world):
     seen = wait_for(client, location)
     assert seen[-1]["state"] == "done", (seen[-1], world.worker_log()[-3000:])
     assert (seen[-1]["done"], seen[-1]["total"]) == (60, 60)
-    assert any(s["state"] == "running" and 0 < s["done"] < 60 for s in seen), seen
+    assert any(s["state"] == "running" and 0 < s["done"] < 60 for s in seen), [
+        (s["state"], s["done"], s["_asked"], s["_took"])
+        for s in seen
+        if s["_took"] > 0.3 or s["state"] != "queued"
+    ]
     assert [s["done"] for s in seen] == sorted(s["done"] for s in seen)  # never goes back
     assert _numbers(world) == list(range(1, 61))  # consecutive, without gaps
     result = client.get(seen[-1]["result"])

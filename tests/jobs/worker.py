@@ -98,7 +98,10 @@ def wait_for(client: FlaskClient, location: str, timeout: float = 120) -> list[d
     seen: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        asked = time.monotonic()
         status = client.get(location, headers={"Accept": "application/json"}).json
+        status["_asked"] = round(asked, 2)
+        status["_took"] = round(time.monotonic() - asked, 2)
         seen.append(status)
         if status["state"] in ("done", "failed"):
             return seen

@@ -51,6 +51,7 @@ NOT_PROJECT_OWNED = {
     "plans.remove_day",
     "plans.open_template",
     "households.import_report",
+    "households.import_preview",
 }
 
 

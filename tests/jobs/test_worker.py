@@ -118,7 +118,13 @@ def test_a_job_is_refused_to_an_account_of_another_project(world):
     location = _batch(owner, world, world.household_ids[:2])
     done = wait_for(owner, location)[-1]
     assert done["state"] == "done"
+    listing = owner.post("/supervision/overdue.xlsx", data={"project": world.project_id})
+    made = wait_for(owner, listing.headers["Location"])[-1]
+    assert made["state"] == "done" and made["result"].endswith("/file")
+    assert owner.get(made["result"]).status_code == 200
     stranger = world.client("jobs.other")
+    assert stranger.get(made["result"]).status_code == 404  # the file, by its address
+    assert stranger.get(listing.headers["Location"]).status_code == 404
     assert stranger.get(location).status_code == 404
     assert stranger.get(location, headers={"Accept": "application/json"}).status_code == 404
     with world.app.app_context():

@@ -320,19 +320,27 @@ def recover_stale_jobs() -> int:
     for job in running:
         if not is_stale(job):
             continue
-        found += 1
         stopped = _("The worker running this job stopped (restarted or killed).")
-        if job.attempts < MAX_ATTEMPTS:
-            job.state = JobState.QUEUED
-            job.message = _("Tried again after: %(message)s", message=stopped)
-            db.session.commit()
+        again = job.attempts < MAX_ATTEMPTS
+        # Only the start that went stale: an upkeep on another machine may have put the job
+        # back already and a worker taken it again (then `attempts` has moved on).
+        changed = db.session.execute(
+            sa.update(Job)
+            .where(Job.id == job.id, Job.state == JobState.RUNNING, Job.attempts == job.attempts)
+            .values(
+                state=JobState.QUEUED if again else JobState.FAILED,
+                message=_("Tried again after: %(message)s", message=stopped) if again else stopped,
+                finished_at=None if again else utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+        if changed != 1:
+            continue
+        found += 1
+        if again:
             clear_progress(job.id)
             enqueue(job.id)
-        else:
-            job.state = JobState.FAILED
-            job.message = stopped
-            job.finished_at = utcnow()
-            db.session.commit()
     return found
 
 

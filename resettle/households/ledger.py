@@ -333,8 +333,40 @@ class SkippedRow:
     reason: str
 
 
+class SheetHeadings:
+    """What a checked ledger says of its sheets' headings (the import's report and the
+    preview kept for a job share it): `headers`, `scales`, `sheet`, `header_row`,
+    `members_sheet` and `members_header_row` are the subclass's fields."""
+
+    headers: dict[str, str]
+    scales: dict[str, int]
+    sheet: str
+    header_row: int
+    members_sheet: str | None
+    members_header_row: int | None
+
+    def label(self, name: str) -> str:
+        """A column's heading for the preview: as written, unless its unit was converted (a
+        万元 column shows yuan, and says so)."""
+        written = self.headers.get(name, "")
+        if self.scales.get(name, 1) != 1:
+            return _(
+                "%(header)s (converted from %(written)s)",
+                header=COLUMN_BY_FIELD[name].header,
+                written=written,
+            )
+        return written
+
+    def header_rows(self) -> dict[str, int]:
+        """The header row of each sheet the check read (for the error report)."""
+        rows = {self.sheet: self.header_row}
+        if self.members_sheet and self.members_header_row:
+            rows[self.members_sheet] = self.members_header_row
+        return rows
+
+
 @dataclass
-class ImportReport:
+class ImportReport(SheetHeadings):
     """The outcome of an import or a dry run: counts, errors and the rows for a preview."""
 
     sheet: str
@@ -388,25 +420,6 @@ class ImportReport:
     def warnings(self) -> list[tuple[int, str]]:
         """(row, warning) for every warning the person confirms before importing."""
         return [(r.number, w) for r in self.rows if r.action != Action.INVALID for w in r.warnings]
-
-    def label(self, name: str) -> str:
-        """A column's heading for the preview: as written, unless its unit was converted (a
-        万元 column shows yuan, and says so)."""
-        written = self.headers.get(name, "")
-        if self.scales.get(name, 1) != 1:
-            return _(
-                "%(header)s (converted from %(written)s)",
-                header=COLUMN_BY_FIELD[name].header,
-                written=written,
-            )
-        return written
-
-    def header_rows(self) -> dict[str, int]:
-        """The header row of each sheet the import read (for the error report)."""
-        rows = {self.sheet: self.header_row}
-        if self.members_sheet and self.members_header_row:
-            rows[self.members_sheet] = self.members_header_row
-        return rows
 
     def preview(self, limit: int = PREVIEW_ROWS) -> list[PlannedRow]:
         return self.rows[:limit]

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 from resettle.auth.models import User
 from resettle.errors import RuleViolation
 from resettle.households.ledger import (
-    COLUMN_BY_FIELD,
     COLUMNS,
     PREVIEW_ROWS,
     Action,
     ImportReport,
     Progress,
+    SheetHeadings,
     import_households,
 )
 from resettle.projects.models import ExpropriationProject
@@ -55,7 +55,7 @@ class SkippedLine:
 
 
 @dataclass
-class LedgerPreview:
+class LedgerPreview(SheetHeadings):
     """What the preview page shows of a checked ledger (ImportReport's counts and problems,
     and its first rows only)."""
 
@@ -123,24 +123,6 @@ class LedgerPreview:
 
     def preview(self) -> list[PreviewRow]:
         return self.rows
-
-    def label(self, name: str) -> str:
-        """A column's heading: as written, unless its unit was converted (万元 shows yuan)."""
-        written = self.headers.get(name, "")
-        if self.scales.get(name, 1) != 1:
-            return _(
-                "%(header)s (converted from %(written)s)",
-                header=COLUMN_BY_FIELD[name].header,
-                written=written,
-            )
-        return written
-
-    def header_rows(self) -> dict[str, int]:
-        """The header row of each sheet the check read (for the error report)."""
-        rows = {self.sheet: self.header_row}
-        if self.members_sheet and self.members_header_row:
-            rows[self.members_sheet] = self.members_header_row
-        return rows
 
     # --- kept as JSON --------------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ import http.cookiejar
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from resettle.extensions import db
 from resettle.households.models import CaseStep, Household, Stage
 from tests.conftest import make_test_app
 from tests.dbs import fresh_database
+from tests.jobs.worker import stop_processes
 from tests.sites import add_site, id_number
 from tests.supervision import add_plan, add_project
 
@@ -114,16 +114,7 @@ class LoadWorld:
         raise AssertionError("gunicorn did not answer within 60 s")
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.processes.clear()
+        stop_processes(self.processes)
 
     def logs(self) -> str:
         return "\n".join(

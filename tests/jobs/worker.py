@@ -31,6 +31,21 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Worker-Test-Pass-9"
 
 
+def stop_processes(processes: list[subprocess.Popen], timeout: float = 30) -> None:
+    """Stop processes started in sessions of their own as a service manager would: SIGTERM
+    (a worker finishes its job), then SIGKILL after `timeout`."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    processes.clear()
+
+
 @dataclass
 class JobWorld:
     """A database with two projects and appraised households, a queue, and its workers."""
@@ -72,16 +87,7 @@ class JobWorld:
         return process
 
     def stop_workers(self) -> None:
-        for process in self.workers:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.workers:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.workers.clear()
+        stop_processes(self.workers)
 
     def client(self, username: str) -> FlaskClient:
         client = self.app.test_client()

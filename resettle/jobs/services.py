@@ -34,7 +34,7 @@ from resettle.db import utcnow
 from resettle.errors import RuleViolation
 from resettle.extensions import db
 from resettle.jobs.models import Job, JobState
-from resettle.jobs.queue import clear_progress, enqueue, put_progress, read_progress
+from resettle.jobs.queue import clear_progress, enqueue, put_progress, queue, read_progress
 from resettle.projects.scope import scoped_to
 from resettle.translate import gettext as _
 
@@ -123,6 +123,9 @@ class JobContext:
         self.project_id = job.project_id
         self._last_report = 0.0
         self._lock = threading.Lock()
+        # Progress may come from another thread (a renderer's callback), outside the app
+        # context: the queue's storage is taken here, once.
+        self._huey = queue()
         self._done = 0
         self._total = job.total
 
@@ -137,7 +140,7 @@ class JobContext:
             now = time.monotonic()
             if now - self._last_report >= 0.3 or done >= self._total:
                 self._last_report = now
-                put_progress(self.job_id, done, self._total)
+                put_progress(self.job_id, done, self._total, self._huey)
 
     def keep_file(self, data: bytes, filename: str, mimetype: str) -> None:
         """Keep the file the job made (written before the job commits; a job that then fails
@@ -205,7 +208,7 @@ def _claim(job_id: int) -> bool:
 @contextmanager
 def _heartbeat(job_id: int) -> Iterator[None]:
     """Say every few seconds that the job's worker is alive (also while WeasyPrint renders)."""
-    huey = current_app.extensions["resettle.jobs"][0]
+    huey = queue()
     stop = threading.Event()
 
     def beat() -> None:

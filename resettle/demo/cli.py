@@ -33,7 +33,7 @@ def seed(households: int, seed: int, if_empty: bool) -> None:
             _("The database is not empty; demo data goes into an empty one.")
         )
     with acting_as("demo-seed"):
-        summary = seed_demo(db.session, households=households, seed=seed)
+        summary = seed_demo(db.session, households=households, seed=seed, disclosure_pdfs=True)
         db.session.commit()
     click.echo(
         f"demo data: {summary['projects']} projects, {summary['households']} households, "

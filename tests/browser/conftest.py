@@ -55,7 +55,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with app.app_context():
         upgrade()
         with acting_as("browser-test"):
-            seed_demo(db.session, households=DEMO_HOUSEHOLDS, seed=3)
+            seed_demo(db.session, households=DEMO_HOUSEHOLDS, seed=3, disclosure_pdfs=True)
             create_user(
                 db.session,
                 "wang.jingban",

@@ -152,6 +152,7 @@ def test_a_killed_worker_s_job_is_run_again_without_numbering_twice(world):
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     assert _numbers(world) == []  # its transaction went with it
+    time.sleep(3.5)  # its heartbeat stops; a starting worker then puts the job back at once
     world.start_worker(stale_seconds=3)
     seen = wait_for(client, location, timeout=180)
     assert seen[-1]["state"] == "done", (seen[-1], world.worker_log()[-3000:])

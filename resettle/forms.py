@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField
 
 from resettle.calendar import outside_calendar
@@ -22,6 +23,10 @@ def show_violation(form: Any, exc: RuleViolation, fallback: str) -> None:
         target = getattr(form, fallback)
     errors = target.errors if isinstance(target.errors, list) else []
     target.errors = [*errors, exc.message]
+
+
+class ButtonForm(FlaskForm):
+    """A button that changes something: its form holds only the CSRF token."""
 
 
 class WholeNumberField(IntegerField):

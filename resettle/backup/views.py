@@ -11,8 +11,8 @@ from flask_login import current_user
 from resettle.auth.models import Role
 from resettle.auth.policy import role_required
 from resettle.backup import bp
-from resettle.backup.forms import StartBackupForm
 from resettle.backup.jobs import KIND, backup_dir
+from resettle.forms import ButtonForm
 from resettle.jobs.services import job_page, submit_job
 from resettle.translate import gettext as _
 
@@ -48,7 +48,7 @@ def _for_every_project() -> None:
 def index():
     _for_every_project()
     return render_template(
-        "backup/index.html", form=StartBackupForm(), folder=str(backup_dir()), files=_written()
+        "backup/index.html", form=ButtonForm(), folder=str(backup_dir()), files=_written()
     )
 
 
@@ -56,7 +56,7 @@ def index():
 @role_required(Role.ADMIN)
 def start():
     _for_every_project()
-    if not StartBackupForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         return redirect(url_for("backup.index"))
     job = submit_job(
         KIND,

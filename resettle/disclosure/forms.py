@@ -33,7 +33,3 @@ class WithdrawForm(FlaskForm):
 
 class DiscardForm(FlaskForm):
     pass
-
-
-class MakePdfForm(FlaskForm):
-    pass

@@ -14,7 +14,6 @@ from resettle.disclosure import bp
 from resettle.disclosure.forms import (
     ApproveForm,
     DiscardForm,
-    MakePdfForm,
     PrepareForm,
     WithdrawForm,
 )
@@ -36,7 +35,7 @@ from resettle.disclosure.services import (
 )
 from resettle.errors import RuleViolation
 from resettle.extensions import db
-from resettle.forms import show_violation
+from resettle.forms import ButtonForm, show_violation
 from resettle.jobs.services import job_page
 from resettle.projects.models import ExpropriationProject
 from resettle.translate import gettext as _
@@ -127,7 +126,7 @@ def _detail(disclosure: Disclosure, withdraw_form: WithdrawForm | None = None):
         public_now=is_public(disclosure, clock.today()),
         pdf=stored_pdf(db.session, disclosure.id),
         can_make_pdf=role in PDF_MAKERS and disclosure.status == DisclosureStatus.PUBLISHED,
-        pdf_form=MakePdfForm(),
+        pdf_form=ButtonForm(),
     )
 
 
@@ -167,7 +166,7 @@ def approve(disclosure_id: int):
 def make_pdf(disclosure_id: int):
     """Make the PDF of a disclosure published before PDFs were kept (or whose job failed)."""
     disclosure = _load(disclosure_id)
-    if not MakePdfForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         return redirect(url_for("disclosure.detail", disclosure_id=disclosure_id))
     if disclosure.status != DisclosureStatus.PUBLISHED:
         flash(_("Only a published disclosure has a PDF."), "error")

@@ -20,7 +20,7 @@ from resettle.idnumbers import mask_id_number
 from resettle.notices.models import NoticeType
 from resettle.notices.services import NoticeInput, issue_notice
 from resettle.privacy import pii_matches
-from tests.jobs import job_result
+from tests.jobs import job_file
 from tests.pdf import pdf_text
 from tests.supervision import TODAY, add_household, add_plan, add_project
 
@@ -79,7 +79,7 @@ def _open(client: Any, url: str) -> Any:
     method, _space, path = url.rpartition(" ")
     response = client.post(path) if method == "POST" else client.get(path)
     if response.status_code == 303 and "/jobs/" in response.headers.get("Location", ""):
-        return job_result(client, response)
+        return job_file(client, response)
     return response
 
 

@@ -18,13 +18,6 @@ def job_status(client: Any, response: Any) -> dict[str, Any]:
     return client.get(location, headers=JSON).json
 
 
-def job_result(client: Any, response: Any) -> Any:
-    """The file (or page) the finished job made, as the person downloads it."""
-    status = job_status(client, response)
-    assert status["state"] == "done", status
-    return client.get(status["result"])
-
-
 def job_file(client: Any, response: Any) -> Any:
     """The file the job made, downloaded from its job page's link."""
     status = job_status(client, response)

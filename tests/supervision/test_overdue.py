@@ -20,7 +20,7 @@ from resettle.supervision.exports import overdue_pdf, overdue_xlsx
 from resettle.supervision.levels import Level, assess, limits_for
 from resettle.supervision.models import ItemKind
 from resettle.supervision.overdue import UNASSIGNED, OverdueFilter, overdue_items, overdue_page
-from tests.jobs import job_result
+from tests.jobs import job_file
 from tests.pdf import pdf_fonts, pdf_text
 from tests.supervision import STANDARD_NODES, TODAY, add_household, add_plan, add_project
 
@@ -417,14 +417,14 @@ def test_supervisors_get_checkboxes_and_downloads_keep_the_filters(
     assert body.count('action="/supervision/overdue.pdf"') == 1
     assert f'name="project" value="{project.id}"' in body and 'name="level" value="warn"' in body
     started = client.post("/supervision/overdue.pdf", data={"project": project.id, "level": "warn"})
-    pdf = job_result(client, started)
+    pdf = job_file(client, started)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = pdf_text(pdf.data)
     assert "街道办事处" in text and "区房屋征收事务所：" not in text
     started = client.post(
         "/supervision/overdue.xlsx", data={"project": project.id, "level": "warn"}
     )
-    xlsx = job_result(client, started)
+    xlsx = job_file(client, started)
     assert xlsx.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
     assert {row[0] for row in sheet.iter_rows(min_row=3, values_only=True)} == {"警示"}

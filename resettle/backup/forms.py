@@ -1,7 +1,0 @@
-"""Backup forms: a button (its CSRF token) only."""
-
-from flask_wtf import FlaskForm
-
-
-class StartBackupForm(FlaskForm):
-    pass
